@@ -1,0 +1,140 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+import msgspec
+from litestar import Controller, get, post
+from litestar.params import FromPath, FromQuery
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from backend.auth.guards import Account
+from backend.batches.models import Batch, Recipient
+from backend.batches.service import BatchService, progress_event, recipient_counts
+from backend.core.dependencies import DbSession, Services
+from backend.core.pagination import Page, clamp_limit, parse_cursor
+from backend.templates.models import TemplateVersion
+
+
+class BatchOut(msgspec.Struct):
+    id: UUID
+    name: str
+    status: str
+    pause_reason: str
+    template_id: FromPath[UUID]
+    template_version_id: FromPath[UUID]
+    template_version_number: int
+    subject: str
+    sender_email: str
+    sender_name: str
+    transport: str
+    total: int
+    counts: dict[str, int]
+    created_at: datetime
+    launched_at: datetime | None
+    completed_at: datetime | None
+
+
+class RecipientOut(msgspec.Struct):
+    id: UUID
+    email: str
+    status: str
+    row_number: int
+    fields: dict[str, Any]
+    error: str
+    provider_message_id: str
+    attempts: int
+    sent_at: datetime | None
+    updated_at: datetime
+
+
+async def batch_out(session: AsyncSession, batch: Batch) -> BatchOut:
+    number = await session.scalar(
+        select(TemplateVersion.number).where(TemplateVersion.id == batch.template_version_id)
+    )
+    return BatchOut(
+        id=batch.id,
+        name=batch.name,
+        status=batch.status,
+        pause_reason=batch.pause_reason,
+        template_id=batch.template_id,
+        template_version_id=batch.template_version_id,
+        template_version_number=number or 0,
+        subject=batch.subject,
+        sender_email=batch.sender_email,
+        sender_name=batch.sender_name,
+        transport=batch.transport,
+        total=batch.total,
+        counts=await recipient_counts(session, batch.id),
+        created_at=batch.created_at,
+        launched_at=batch.launched_at,
+        completed_at=batch.completed_at,
+    )
+
+
+def recipient_out(recipient: Recipient) -> RecipientOut:
+    return RecipientOut(
+        recipient.id,
+        recipient.email,
+        recipient.status,
+        recipient.row_number,
+        recipient.fields,
+        recipient.error,
+        recipient.provider_message_id,
+        recipient.attempts,
+        recipient.sent_at,
+        recipient.updated_at,
+    )
+
+
+class BatchController(Controller):
+    path = "/api/v1/batches"
+    tags = ["batches"]
+
+    @get("/")
+    async def list_batches(
+        self,
+        db_session: DbSession,
+        account: Account,
+        cursor: FromQuery[str | None] = None,
+        limit: FromQuery[int | None] = None,
+    ) -> Page[BatchOut]:
+        rows, next_id = await BatchService(db_session, account.id).list(
+            after=parse_cursor(cursor), limit=clamp_limit(limit)
+        )
+        items = [await batch_out(db_session, row) for row in rows]
+        return Page(items, str(next_id) if next_id else None)
+
+    @get("/{batch_id:uuid}")
+    async def get_batch(
+        self, db_session: DbSession, account: Account, batch_id: FromPath[UUID]
+    ) -> BatchOut:
+        return await batch_out(db_session, await BatchService(db_session, account.id).get(batch_id))
+
+    @get("/{batch_id:uuid}/recipients")
+    async def list_recipients(
+        self,
+        db_session: DbSession,
+        account: Account,
+        batch_id: FromPath[UUID],
+        status: FromQuery[str | None] = None,
+        cursor: FromQuery[str | None] = None,
+        limit: FromQuery[int | None] = None,
+    ) -> Page[RecipientOut]:
+        rows, next_id = await BatchService(db_session, account.id).recipients(
+            batch_id, status=status, after=parse_cursor(cursor), limit=clamp_limit(limit)
+        )
+        return Page([recipient_out(row) for row in rows], str(next_id) if next_id else None)
+
+    @post("/{batch_id:uuid}/launch", status_code=200)
+    async def launch(
+        self, db_session: DbSession, services: Services, account: Account, batch_id: FromPath[UUID]
+    ) -> BatchOut:
+        batch = await BatchService(db_session, account.id).launch(
+            batch_id, services.queue, services.settings.send_chunk_size
+        )
+        out = await batch_out(db_session, batch)
+        await services.publisher.publish(account.id, [progress_event(batch, out.counts)])
+        return out

@@ -1,0 +1,85 @@
+"""Turn domain errors and framework errors into one JSON shape; never leak a stack trace."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from litestar import Request, Response
+from litestar.exceptions import HTTPException, ValidationException
+from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
+
+from backend.core.errors import AppError, RateLimitedError
+
+logger = logging.getLogger("backend.errors")
+
+HTTP_CODES = {
+    400: "validation_error",
+    401: "not_authenticated",
+    403: "permission_denied",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    413: "payload_too_large",
+    415: "unsupported_file",
+    429: "rate_limited",
+}
+
+
+def _body(code: str, message: str, field: str | None = None, details: Any = None) -> dict[str, Any]:
+    return {"code": code, "message": message, "field": field, "details": details}
+
+
+def app_error_handler(_request: Request[Any, Any, Any], error: AppError) -> Response[Any]:
+    headers = {}
+    if isinstance(error, RateLimitedError):
+        headers["Retry-After"] = str(error.retry_after)
+    return Response(
+        _body(error.code, error.message, error.field, error.details),
+        status_code=error.status_code,
+        headers=headers,
+    )
+
+
+def validation_exception_handler(
+    _request: Request[Any, Any, Any], error: ValidationException
+) -> Response[Any]:
+    # Litestar reports body and parameter problems as a list of {message, key, source}.
+    problems = error.extra if isinstance(error.extra, list) else []
+    parts = []
+    field = None
+    for problem in problems:
+        if isinstance(problem, dict):
+            key = problem.get("key")
+            field = field or key
+            parts.append(f"{key}: {problem.get('message')}" if key else str(problem.get("message")))
+    message = "Invalid request: " + ("; ".join(parts) if parts else str(error.detail))
+    return Response(_body("validation_error", message, field, problems or None), status_code=400)
+
+
+def http_exception_handler(_request: Request[Any, Any, Any], error: HTTPException) -> Response[Any]:
+    code = HTTP_CODES.get(error.status_code, "error")
+    return Response(
+        _body(code, str(error.detail)),
+        status_code=error.status_code,
+        headers=error.headers or None,
+    )
+
+
+def internal_error_handler(request: Request[Any, Any, Any], error: Exception) -> Response[Any]:
+    logger.exception(
+        "unhandled error", extra={"path": request.url.path, "error": type(error).__name__}
+    )
+    return Response(
+        _body("internal_error", "Something went wrong on the server; the error was logged."),
+        status_code=HTTP_500_INTERNAL_SERVER_ERROR,
+    )
+
+
+EXCEPTION_HANDLERS: dict[type[Exception] | int, Any] = {
+    AppError: app_error_handler,
+    ValidationException: validation_exception_handler,
+    HTTPException: http_exception_handler,
+    HTTP_500_INTERNAL_SERVER_ERROR: internal_error_handler,
+    Exception: internal_error_handler,
+}

@@ -1,0 +1,28 @@
+"""Every model, imported in one place so Alembic and the app see the full metadata."""
+
+from advanced_alchemy.base import orm_registry
+
+from backend.accounts.models import AccountSettings
+from backend.activity.models import ActivityEvent
+from backend.auth.models import RefreshSession, User
+from backend.batches.models import Batch, Recipient
+from backend.contacts.models import Contact
+from backend.imports.models import Import, ImportRowError
+from backend.templates.models import Template, TemplateVersion
+
+metadata = orm_registry.metadata
+
+__all__ = [
+    "AccountSettings",
+    "ActivityEvent",
+    "Batch",
+    "Contact",
+    "Import",
+    "ImportRowError",
+    "RefreshSession",
+    "Recipient",
+    "Template",
+    "TemplateVersion",
+    "User",
+    "metadata",
+]

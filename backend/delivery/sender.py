@@ -1,0 +1,413 @@
+"""The send loop: claim a chunk, re-check suppression, render, send, record, publish.
+
+It keeps listmonk's shape (fetch a chunk after a checkpoint, send, record, one place that
+finalizes) and adds a durable per-recipient state. A recipient is claimed
+(`queued -> processing`) before the provider call, and every request carries an
+idempotency key derived from the recipients it contains.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from uuid import UUID
+
+import aiohttp
+from sqlalchemy import bindparam, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from backend.accounts.service import AccountSettingsService
+from backend.activity.service import record_activity
+from backend.batches.models import Batch, Recipient
+from backend.batches.service import ACTIVE_RECIPIENT_STATUSES, progress_event, recipient_counts
+from backend.contacts.models import SUBSCRIBED, Contact
+from backend.contacts.unsubscribe import make_unsubscribe_token, unsubscribe_url
+from backend.core.config import Settings
+from backend.core.database import Database
+from backend.core.events import Event, EventPublisher
+from backend.delivery.brevo import BrevoTransport
+from backend.delivery.outbox import OutboxTransport
+from backend.delivery.transport import (
+    AccountTransportError,
+    OutgoingMessage,
+    RequestRejectedError,
+    Sender,
+    SendResult,
+    TransientTransportError,
+    Transport,
+    idempotency_key_for,
+)
+from backend.templates.models import TemplateVersion
+from backend.templates.service import CompiledVersion, fields_from_json, merge_values
+
+logger = logging.getLogger(__name__)
+
+LEASE = timedelta(minutes=5)
+MAX_ATTEMPTS = 5
+MAX_BACKOFF_SECONDS = 60.0
+
+
+@dataclass
+class ClaimedRecipient:
+    id: UUID
+    contact_id: UUID
+    email: str
+    fields: dict[str, Any]
+    attempts: int
+
+
+class BatchSender:
+    def __init__(
+        self,
+        settings: Settings,
+        database: Database,
+        publisher: EventPublisher,
+        http: aiohttp.ClientSession,
+    ) -> None:
+        self.settings = settings
+        self.database = database
+        self.publisher = publisher
+        self.http = http
+        self._compiled: dict[UUID, tuple[CompiledVersion, list[Any]]] = {}
+
+    async def run(self, batch_id: UUID) -> None:
+        """Send chunks until the batch has no queued recipient left or stops running."""
+        started = time.monotonic()
+        sent_chunks = 0
+        while True:
+            async with self.database.session() as session:
+                batch = await session.get(Batch, batch_id)
+                if batch is None or batch.status != "running":
+                    break
+                claimed = await self._claim(session, batch_id)
+                await session.commit()
+            if not claimed:
+                break
+            await self._publish_claimed(batch, claimed)
+            stop = await self._deliver(batch, claimed)
+            sent_chunks += 1
+            if stop:
+                break
+        await self.finalize(batch_id)
+        logger.info(
+            "send task finished",
+            extra={
+                "batch_id": str(batch_id),
+                "chunks": sent_chunks,
+                "duration_ms": round((time.monotonic() - started) * 1000),
+            },
+        )
+
+    async def _claim(self, session: AsyncSession, batch_id: UUID) -> list[ClaimedRecipient]:
+        now = datetime.now(UTC)
+        candidates = (
+            select(Recipient.id)
+            .where(Recipient.batch_id == batch_id, Recipient.status == "queued")
+            .order_by(Recipient.id)
+            .limit(self.settings.send_chunk_size)
+            .with_for_update(skip_locked=True)
+        )
+        rows = await session.execute(
+            update(Recipient)
+            .where(Recipient.id.in_(candidates.scalar_subquery()), Recipient.status == "queued")
+            .values(
+                status="processing",
+                lease_until=now + LEASE,
+                attempts=Recipient.attempts + 1,
+                updated_at=now,
+            )
+            .returning(
+                Recipient.id,
+                Recipient.contact_id,
+                Recipient.email,
+                Recipient.fields,
+                Recipient.attempts,
+            )
+        )
+        claimed = [ClaimedRecipient(*row) for row in rows.tuples()]
+        claimed.sort(key=lambda recipient: recipient.id)
+        return claimed
+
+    async def _deliver(self, batch: Batch, claimed: list[ClaimedRecipient]) -> bool:
+        """Send one claimed chunk and record the outcome; return True to stop the loop."""
+        async with self.database.session() as session:
+            suppressed = await self._suppressed_contacts(session, claimed)
+            compiled, fields = await self._compiled_version(session, batch.template_version_id)
+
+        sendable = [recipient for recipient in claimed if recipient.contact_id not in suppressed]
+        outcomes: dict[UUID, tuple[str, str, str]] = {
+            recipient.id: ("unsubscribed", "Skipped: the contact unsubscribed before sending.", "")
+            for recipient in claimed
+            if recipient.contact_id in suppressed
+        }
+        stop = False
+        if sendable:
+            messages = [self._message(batch, compiled, fields, recipient) for recipient in sendable]
+            try:
+                transport, sender = await self._transport(batch)
+                results = await transport.send(
+                    sender, messages, idempotency_key_for(m.recipient_id for m in messages)
+                )
+                outcomes.update(_result_outcomes(results))
+            except TransientTransportError as error:
+                stop = await self._retry_later(batch, sendable, error, outcomes)
+            except AccountTransportError as error:
+                await self._pause(batch, error.message, sendable, outcomes)
+                stop = True
+            except RequestRejectedError as error:
+                for recipient in sendable:
+                    outcomes[recipient.id] = ("failed", error.message, "")
+        await self._record(batch, claimed, outcomes)
+        return stop
+
+    async def _retry_later(
+        self,
+        batch: Batch,
+        sendable: list[ClaimedRecipient],
+        error: TransientTransportError,
+        outcomes: dict[UUID, tuple[str, str, str]],
+    ) -> bool:
+        attempt = max(recipient.attempts for recipient in sendable)
+        for recipient in sendable:
+            if recipient.attempts >= MAX_ATTEMPTS:
+                outcomes[recipient.id] = (
+                    "failed",
+                    f"Gave up after {recipient.attempts} attempts: {error.message}",
+                    "",
+                )
+            else:
+                outcomes[recipient.id] = ("queued", error.message, "")
+        delay = error.retry_after or min(MAX_BACKOFF_SECONDS, 2.0**attempt)
+        delay += random.uniform(0, delay / 4)  # noqa: S311 - jitter, not security
+        logger.warning(
+            "transient send error; retrying",
+            extra={
+                "batch_id": str(batch.id),
+                "attempt": attempt,
+                "delay_s": round(delay, 1),
+                "error": error.message,
+            },
+        )
+        await asyncio.sleep(delay)
+        return False
+
+    async def _pause(
+        self,
+        batch: Batch,
+        reason: str,
+        sendable: list[ClaimedRecipient],
+        outcomes: dict[UUID, tuple[str, str, str]],
+    ) -> None:
+        for recipient in sendable:
+            outcomes[recipient.id] = ("queued", "", "")
+        async with self.database.session() as session:
+            await session.execute(
+                update(Batch)
+                .where(Batch.id == batch.id, Batch.status == "running")
+                .values(status="paused", pause_reason=reason, updated_at=datetime.now(UTC))
+            )
+            record_activity(
+                session,
+                batch.account_id,
+                "batch_paused",
+                f"Batch '{batch.name}' paused: {reason}",
+                subject_type="batch",
+                subject_id=batch.id,
+            )
+            await session.commit()
+        logger.warning(
+            "batch paused by provider error", extra={"batch_id": str(batch.id), "reason": reason}
+        )
+
+    async def _record(
+        self,
+        batch: Batch,
+        claimed: list[ClaimedRecipient],
+        outcomes: dict[UUID, tuple[str, str, str]],
+    ) -> None:
+        now = datetime.now(UTC)
+        rows = [
+            {
+                "id": recipient.id,
+                "status": outcomes[recipient.id][0],
+                "error": outcomes[recipient.id][1],
+                "provider_message_id": outcomes[recipient.id][2],
+                "sent_at": now if outcomes[recipient.id][0] == "sent" else None,
+                "lease_until": None,
+                "updated_at": now,
+            }
+            for recipient in claimed
+        ]
+        delivered = [
+            {"contact": recipient.contact_id, "at": now, "state": outcomes[recipient.id][0]}
+            for recipient in claimed
+            if outcomes[recipient.id][0] in ("sent", "failed")
+        ]
+        async with self.database.session() as session:
+            await session.execute(update(Recipient), rows)
+            if delivered:
+                await session.execute(
+                    update(Contact)
+                    .where(Contact.id == bindparam("contact"))
+                    .values(
+                        last_sent_at=bindparam("at"),
+                        last_status=bindparam("state"),
+                        send_count=Contact.send_count + 1,
+                    )
+                    .execution_options(synchronize_session=False),
+                    delivered,
+                )
+            await session.commit()
+            counts = await recipient_counts(session, batch.id)
+            fresh = await session.get(Batch, batch.id)
+        events: list[Event] = [
+            {
+                "type": "recipient.updated",
+                "batch_id": str(batch.id),
+                "recipient_id": str(recipient.id),
+                "email": recipient.email,
+                "status": outcomes[recipient.id][0],
+                "error": outcomes[recipient.id][1] or None,
+                "at": now.isoformat(),
+            }
+            for recipient in claimed
+        ]
+        events.append(progress_event(fresh or batch, counts))
+        await self.publisher.publish(batch.account_id, events)
+
+    async def finalize(self, batch_id: UUID) -> None:
+        """Complete the batch once no recipient is staged, queued or processing."""
+        async with self.database.session() as session:
+            batch = await session.get(Batch, batch_id)
+            if batch is None:
+                return
+            counts = await recipient_counts(session, batch_id)
+            active = sum(counts[status] for status in ACTIVE_RECIPIENT_STATUSES)
+            if active == 0 and batch.status == "running":
+                now = datetime.now(UTC)
+                result = await session.execute(
+                    update(Batch)
+                    .where(Batch.id == batch_id, Batch.status == "running")
+                    .values(status="completed", completed_at=now, updated_at=now)
+                )
+                if result.rowcount == 1:  # type: ignore[attr-defined]
+                    record_activity(
+                        session,
+                        batch.account_id,
+                        "batch_completed",
+                        f"Batch '{batch.name}' completed: {counts['sent']} sent, {counts['failed']} failed, "
+                        f"{counts['unsubscribed']} skipped as unsubscribed.",
+                        subject_type="batch",
+                        subject_id=batch.id,
+                        data=counts,
+                    )
+                    logger.info("batch completed", extra={"batch_id": str(batch_id), **counts})
+                await session.commit()
+                await session.refresh(batch)
+            await self.publisher.publish(batch.account_id, [progress_event(batch, counts)])
+
+    async def _publish_claimed(self, batch: Batch, claimed: Sequence[ClaimedRecipient]) -> None:
+        now = datetime.now(UTC).isoformat()
+        await self.publisher.publish(
+            batch.account_id,
+            [
+                {
+                    "type": "recipient.updated",
+                    "batch_id": str(batch.id),
+                    "recipient_id": str(recipient.id),
+                    "email": recipient.email,
+                    "status": "processing",
+                    "error": None,
+                    "at": now,
+                }
+                for recipient in claimed
+            ],
+        )
+
+    def _message(
+        self,
+        batch: Batch,
+        compiled: CompiledVersion,
+        fields: list[Any],
+        recipient: ClaimedRecipient,
+    ) -> OutgoingMessage:
+        token = make_unsubscribe_token(self.settings.secret_key, recipient.contact_id, recipient.id)
+        link = unsubscribe_url(self.settings.public_base_url, token)
+        values = merge_values(fields, {str(k): str(v) for k, v in recipient.fields.items()})
+        values["unsubscribe_url"] = link
+        rendered = compiled.render(values)
+        return OutgoingMessage(
+            recipient_id=recipient.id,
+            to_email=recipient.email,
+            to_name=None,
+            subject=rendered.subject,
+            html=rendered.html,
+            text=rendered.text or None,
+            headers={
+                "List-Unsubscribe": f"<{link}>",
+                "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+                "X-Mailin-custom": f"cca:{batch.id}:{recipient.id}",
+            },
+        )
+
+    async def _suppressed_contacts(
+        self, session: AsyncSession, claimed: list[ClaimedRecipient]
+    ) -> set[UUID]:
+        rows = await session.scalars(
+            select(Contact.id).where(
+                Contact.id.in_([recipient.contact_id for recipient in claimed]),
+                Contact.status != SUBSCRIBED,
+            )
+        )
+        return set(rows)
+
+    async def _transport(self, batch: Batch) -> tuple[Transport, Sender]:
+        sender = Sender(batch.sender_email, batch.sender_name or None)
+        if batch.transport != "brevo":
+            return OutboxTransport(self.settings.outbox_dir), sender
+        async with self.database.session() as session:
+            config = await AccountSettingsService(
+                session, self.settings, batch.account_id
+            ).delivery_config()
+        if not config.api_key:
+            raise AccountTransportError(
+                "No Brevo API key is configured any more; add one in Settings and resume.",
+                code="unauthorized",
+            )
+        transport = BrevoTransport(
+            self.http, api_key=config.api_key, base_url=self.settings.brevo_api_base_url
+        )
+        return transport, sender
+
+    async def _compiled_version(
+        self, session: AsyncSession, version_id: UUID
+    ) -> tuple[CompiledVersion, list[Any]]:
+        cached = self._compiled.get(version_id)
+        if cached is None:
+            version = await session.get_one(TemplateVersion, version_id)
+            cached = (
+                CompiledVersion(version.subject, version.html, version.text),
+                fields_from_json(version.fields),
+            )
+            self._compiled[version_id] = cached
+        return cached
+
+
+def _result_outcomes(results: list[SendResult]) -> dict[UUID, tuple[str, str, str]]:
+    outcomes: dict[UUID, tuple[str, str, str]] = {}
+    for result in results:
+        if result.message_id:
+            outcomes[result.recipient_id] = ("sent", "", result.message_id)
+        else:
+            outcomes[result.recipient_id] = (
+                "failed",
+                result.error or "The provider rejected the message.",
+                "",
+            )
+    return outcomes

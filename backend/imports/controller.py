@@ -1,0 +1,200 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+from uuid import UUID
+
+import msgspec
+from litestar import Controller, get, post, put
+from litestar.datastructures import UploadFile
+from litestar.enums import RequestEncodingType
+from litestar.params import Body, FromPath, FromQuery, JSONBody
+from litestar.status_codes import HTTP_201_CREATED
+
+from backend.auth.guards import Account
+from backend.batches.controller import BatchOut, batch_out
+from backend.core.dependencies import DbSession, Services
+from backend.core.errors import ValidationError
+from backend.core.uploads import save_upload
+from backend.imports.models import Import
+from backend.imports.service import ImportService, Validation
+
+
+class ImportOut(msgspec.Struct):
+    id: UUID
+    filename: str
+    status: str
+    format: str
+    encoding: str | None
+    delimiter: str | None
+    sheets: list[str]
+    sheet: str | None
+    header_row: int
+    columns: list[str]
+    sample_rows: list[list[str]]
+    suggested_mapping: dict[str, str | None]
+    template_version_id: UUID | None
+    mapping: dict[str, str | None] | None
+    validation: dict[str, Any] | None
+    batch_id: UUID | None
+    created_at: datetime
+
+    @classmethod
+    def of(cls, row: Import) -> ImportOut:
+        return cls(
+            row.id,
+            row.filename,
+            row.status,
+            row.format,
+            row.encoding,
+            row.delimiter,
+            row.sheets,
+            row.sheet,
+            row.header_row,
+            row.columns,
+            row.sample_rows,
+            row.suggested_mapping,
+            row.template_version_id,
+            row.mapping,
+            row.validation,
+            row.batch_id,
+            row.created_at,
+        )
+
+
+class UploadForm(msgspec.Struct):
+    file: UploadFile
+    template_version_id: str | None = None
+
+
+class MappingBody(msgspec.Struct, kw_only=True):
+    template_version_id: FromPath[UUID]
+    mapping: dict[str, str | None]
+    sheet: str | None = None
+    header_row: int | None = None
+    encoding: str | None = None
+
+
+class StageBody(msgspec.Struct):
+    name: str = ""
+
+
+class RowErrorOut(msgspec.Struct):
+    row_number: int
+    column: str | None
+    value: str
+    reason: str
+    message: str
+
+
+class RowErrorPage(msgspec.Struct):
+    items: list[RowErrorOut]
+    total: int
+    page: int
+    page_size: int
+
+
+def _version_id(raw: str | None) -> UUID | None:
+    if not raw:
+        return None
+    try:
+        return UUID(raw)
+    except ValueError as error:
+        raise ValidationError(
+            f"'{raw}' is not a template version id.", field="template_version_id"
+        ) from error
+
+
+class ImportController(Controller):
+    path = "/api/v1/imports"
+    tags = ["imports"]
+
+    @post("/", status_code=HTTP_201_CREATED, request_max_body_size=None)
+    async def upload(
+        self,
+        db_session: DbSession,
+        services: Services,
+        account: Account,
+        data: Annotated[UploadForm, Body(media_type=RequestEncodingType.MULTI_PART)],
+    ) -> ImportOut:
+        # NOTE: Litestar spools the whole multipart body to a temporary file before this
+        # handler runs, so UPLOAD_MAX_MB is checked while copying it, not while receiving it.
+        version_id = _version_id(data.template_version_id)
+        path, filename, size = await save_upload(data.file, services.settings, account.id)
+        try:
+            row = await ImportService(db_session, services.settings, account.id).create(
+                path, filename, size, version_id
+            )
+        except BaseException:
+            path.unlink(missing_ok=True)
+            raise
+        return ImportOut.of(row)
+
+    @get("/{import_id:uuid}")
+    async def get_import(
+        self, db_session: DbSession, services: Services, account: Account, import_id: FromPath[UUID]
+    ) -> ImportOut:
+        return ImportOut.of(
+            await ImportService(db_session, services.settings, account.id).get(import_id)
+        )
+
+    @put("/{import_id:uuid}/mapping")
+    async def set_mapping(
+        self,
+        db_session: DbSession,
+        services: Services,
+        account: Account,
+        import_id: FromPath[UUID],
+        data: JSONBody[MappingBody],
+    ) -> ImportOut:
+        row = await ImportService(db_session, services.settings, account.id).set_mapping(
+            import_id,
+            template_version_id=data.template_version_id,
+            mapping=data.mapping,
+            sheet=data.sheet,
+            header_row=data.header_row,
+            encoding=data.encoding,
+        )
+        return ImportOut.of(row)
+
+    @post("/{import_id:uuid}/validate", status_code=200)
+    async def validate(
+        self, db_session: DbSession, services: Services, account: Account, import_id: FromPath[UUID]
+    ) -> Validation:
+        return await ImportService(db_session, services.settings, account.id).validate(import_id)
+
+    @get("/{import_id:uuid}/errors")
+    async def errors(
+        self,
+        db_session: DbSession,
+        services: Services,
+        account: Account,
+        import_id: FromPath[UUID],
+        page: FromQuery[int] = 1,
+        page_size: FromQuery[int] = 50,
+        reason: FromQuery[str | None] = None,
+    ) -> RowErrorPage:
+        if page < 1 or not 1 <= page_size <= 500:
+            raise ValidationError(
+                f"page must be 1 or more and page_size between 1 and 500 (got {page} and {page_size}).",
+                field="page",
+            )
+        rows, total = await ImportService(db_session, services.settings, account.id).errors(
+            import_id, page=page, page_size=page_size, reason=reason
+        )
+        items = [RowErrorOut(r.row_number, r.column, r.value, r.reason, r.message) for r in rows]
+        return RowErrorPage(items, total, page, page_size)
+
+    @post("/{import_id:uuid}/stage", status_code=HTTP_201_CREATED)
+    async def stage(
+        self,
+        db_session: DbSession,
+        services: Services,
+        account: Account,
+        import_id: FromPath[UUID],
+        data: JSONBody[StageBody],
+    ) -> BatchOut:
+        batch = await ImportService(db_session, services.settings, account.id).stage(
+            import_id, data.name
+        )
+        return await batch_out(db_session, batch)

@@ -1,0 +1,438 @@
+"""Imports: upload, mapping, validation against a template version, and staging a batch."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from uuid import UUID
+
+import msgspec
+from sqlalchemy import delete, func, insert, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from backend.accounts.service import AccountSettingsService
+from backend.activity.service import record_activity
+from backend.batches.models import Batch, Recipient
+from backend.contacts.models import SUBSCRIBED, Contact
+from backend.core.config import Settings
+from backend.core.errors import ConflictError, NotFoundError, ValidationError
+from backend.imports.mapping import suggest_mapping
+from backend.imports.models import Import, ImportRowError
+from backend.imports.reading import FileAnalysis, analyze_file, iter_rows
+from backend.imports.validation import FieldRule, RowProblem, RowValidator, ValidRow
+from backend.templates.models import TemplateVersion
+from backend.templates.service import fields_from_json
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_FIELD_NAMES = ["email", "first_name", "last_name"]
+ERRORS_IN_SUMMARY = 20
+INSERT_CHUNK = 1000
+
+
+class Validation(msgspec.Struct):
+    total_rows: int
+    valid_rows: int
+    invalid_rows: int
+    duplicate_rows: int
+    suppressed_rows: int
+    reasons: dict[str, int]
+    errors: list[dict[str, Any]]
+    mapping_hash: str = ""
+
+
+class ScanResult(msgspec.Struct):
+    total_rows: int
+    valid: list[ValidRow]
+    problems: list[RowProblem]
+
+
+def scan_file(
+    path: Path, analysis: FileAnalysis, mapping: dict[str, str | None], rules: list[FieldRule]
+) -> ScanResult:
+    """Check every row; CPU-bound, so callers run it in a thread."""
+    validator = RowValidator(analysis.columns, mapping, rules)
+    valid: list[ValidRow] = []
+    problems: list[RowProblem] = []
+    total = 0
+    for row_number, cells in iter_rows(path, analysis):
+        outcome = validator.check(row_number, cells)
+        if outcome is None:
+            continue
+        total += 1
+        if isinstance(outcome, RowProblem):
+            problems.append(outcome)
+        else:
+            valid.append(outcome)
+    return ScanResult(total, valid, problems)
+
+
+def _mapping_hash(import_: Import) -> str:
+    key = msgspec.json.encode(
+        [
+            str(import_.template_version_id),
+            import_.mapping,
+            import_.sheet,
+            import_.header_row,
+            import_.encoding,
+        ]
+    )
+    return hashlib.sha256(key).hexdigest()
+
+
+def _chunks(items: list[Any], size: int) -> Iterator[list[Any]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+class ImportService:
+    def __init__(self, session: AsyncSession, settings: Settings, account_id: UUID) -> None:
+        self.session = session
+        self.settings = settings
+        self.account_id = account_id
+
+    async def get(self, import_id: UUID) -> Import:
+        row = await self.session.scalar(
+            select(Import).where(Import.id == import_id, Import.account_id == self.account_id)
+        )
+        if row is None:
+            raise NotFoundError(f"Import {import_id} was not found.")
+        return row
+
+    async def create(
+        self, path: Path, filename: str, size: int, template_version_id: UUID | None
+    ) -> Import:
+        analysis = await asyncio.to_thread(analyze_file, path, filename)
+        version = await self._version(template_version_id) if template_version_id else None
+        field_names = self._field_names(version)
+        import_ = Import(
+            account_id=self.account_id,
+            filename=filename[:255],
+            stored_path=str(path),
+            size_bytes=size,
+            template_version_id=version.id if version else None,
+        )
+        self._apply_analysis(import_, analysis)
+        import_.suggested_mapping = suggest_mapping(analysis.columns, field_names)
+        self.session.add(import_)
+        await self.session.commit()
+        return import_
+
+    async def set_mapping(
+        self,
+        import_id: UUID,
+        *,
+        template_version_id: UUID,
+        mapping: dict[str, str | None],
+        sheet: str | None,
+        header_row: int | None,
+        encoding: str | None,
+    ) -> Import:
+        import_ = await self.get(import_id)
+        self._check_not_staged(import_)
+        version = await self._version(template_version_id)
+        reread = (
+            (sheet is not None and sheet != import_.sheet)
+            or (header_row is not None and header_row != import_.header_row)
+            or (encoding is not None and encoding != import_.encoding)
+        )
+        if reread:
+            analysis = await asyncio.to_thread(
+                analyze_file,
+                Path(import_.stored_path),
+                import_.filename,
+                sheet=sheet or import_.sheet,
+                header_row=header_row or import_.header_row,
+                encoding=encoding or import_.encoding,
+            )
+            self._apply_analysis(import_, analysis)
+            import_.suggested_mapping = suggest_mapping(
+                analysis.columns, self._field_names(version)
+            )
+
+        allowed = set(self._field_names(version))
+        for column, field in mapping.items():
+            if column not in import_.columns:
+                raise ValidationError(
+                    f"The mapping names column '{column}', which the file does not have "
+                    f"(columns: {', '.join(import_.columns)}).",
+                    field="mapping",
+                )
+            if field is not None and field not in allowed:
+                raise ValidationError(
+                    f"Column '{column}' is mapped to '{field}', which is not a field of template "
+                    f"version {version.number}; use one of {', '.join(sorted(allowed))} or null.",
+                    field="mapping",
+                )
+        targets = [field for field in mapping.values() if field is not None]
+        duplicates = sorted({field for field in targets if targets.count(field) > 1})
+        if duplicates:
+            raise ValidationError(
+                f"Several columns are mapped to {', '.join(duplicates)}; map each field from one column.",
+                field="mapping",
+            )
+        import_.template_version_id = version.id
+        import_.mapping = {column: mapping.get(column) for column in import_.columns}
+        import_.status = "mapped"
+        import_.validation = None
+        await self.session.commit()
+        return import_
+
+    async def validate(self, import_id: UUID) -> Validation:
+        import_ = await self.get(import_id)
+        self._check_not_staged(import_)
+        version, scan = await self._scan(import_)
+        suppressed_keys = await self._suppressed_keys([row.email_key for row in scan.valid])
+
+        await self.session.execute(
+            delete(ImportRowError).where(ImportRowError.import_id == import_.id)
+        )
+        for chunk in _chunks(scan.problems, INSERT_CHUNK):
+            await self.session.execute(
+                insert(ImportRowError),
+                [
+                    {
+                        "import_id": import_.id,
+                        "row_number": problem.row_number,
+                        "column": problem.column,
+                        "value": problem.value[:1000],
+                        "reason": problem.reason,
+                        "message": problem.message,
+                    }
+                    for problem in chunk
+                ],
+            )
+        reasons = {"invalid_email": 0, "missing_required": 0, "duplicate": 0}
+        for problem in scan.problems:
+            reasons[problem.reason] = reasons.get(problem.reason, 0) + 1
+        validation = Validation(
+            total_rows=scan.total_rows,
+            valid_rows=len(scan.valid),
+            invalid_rows=reasons["invalid_email"] + reasons["missing_required"],
+            duplicate_rows=reasons["duplicate"],
+            suppressed_rows=sum(1 for row in scan.valid if row.email_key in suppressed_keys),
+            reasons=reasons,
+            errors=[msgspec.to_builtins(problem) for problem in scan.problems[:ERRORS_IN_SUMMARY]],
+            mapping_hash=_mapping_hash(import_),
+        )
+        import_.validation = msgspec.to_builtins(validation)
+        import_.status = "validated"
+        record_activity(
+            self.session,
+            self.account_id,
+            "import_validated",
+            f"Validated {import_.filename} against template version {version.number}: "
+            f"{validation.valid_rows} valid, {validation.invalid_rows} invalid, "
+            f"{validation.duplicate_rows} duplicates, {validation.suppressed_rows} suppressed.",
+            subject_type="import",
+            subject_id=import_.id,
+        )
+        await self.session.commit()
+        return validation
+
+    async def errors(
+        self, import_id: UUID, *, page: int, page_size: int, reason: str | None
+    ) -> tuple[list[ImportRowError], int]:
+        import_ = await self.get(import_id)
+        query = select(ImportRowError).where(ImportRowError.import_id == import_.id)
+        if reason:
+            query = query.where(ImportRowError.reason == reason)
+        total = await self.session.scalar(select(func.count()).select_from(query.subquery())) or 0
+        rows = await self.session.scalars(
+            query.order_by(ImportRowError.row_number)
+            .offset((page - 1) * page_size)
+            .limit(page_size)
+        )
+        return list(rows.all()), total
+
+    async def stage(self, import_id: UUID, name: str) -> Batch:
+        import_ = await self.get(import_id)
+        self._check_not_staged(import_)
+        validation = import_.validation
+        if validation is None or validation.get("mapping_hash") != _mapping_hash(import_):
+            raise ConflictError(
+                "Validate the import with its current mapping before staging it.", field="import"
+            )
+        if not validation.get("valid_rows"):
+            raise ConflictError(
+                "The import has no valid rows to stage; fix the file and upload it again."
+            )
+        name = name.strip() or import_.filename
+
+        version, scan = await self._scan(import_)
+        delivery = await AccountSettingsService(
+            self.session, self.settings, self.account_id
+        ).delivery_config()
+        batch = Batch(
+            account_id=self.account_id,
+            import_id=import_.id,
+            name=name[:200],
+            template_id=version.template_id,
+            template_version_id=version.id,
+            subject=version.subject,
+            sender_email=delivery.sender_email,
+            sender_name=delivery.sender_name,
+            transport=delivery.transport,
+            total=len(scan.valid),
+        )
+        self.session.add(batch)
+        await self.session.flush()
+
+        contacts = await self._upsert_contacts(scan.valid)
+        now = datetime.now(UTC)
+        for chunk in _chunks(scan.valid, INSERT_CHUNK):
+            values = []
+            for row in chunk:
+                contact = contacts[row.email_key]
+                suppressed = contact.status != SUBSCRIBED
+                values.append(
+                    {
+                        "batch_id": batch.id,
+                        "account_id": self.account_id,
+                        "contact_id": contact.id,
+                        "email": row.email,
+                        "row_number": row.row_number,
+                        "fields": row.fields,
+                        "status": "unsubscribed" if suppressed else "staged",
+                        "error": f"Skipped: the contact is {contact.status}." if suppressed else "",
+                        "created_at": now,
+                        "updated_at": now,
+                    }
+                )
+            await self.session.execute(insert(Recipient), values)
+
+        import_.status = "staged"
+        import_.batch_id = batch.id
+        record_activity(
+            self.session,
+            self.account_id,
+            "batch_staged",
+            f"Staged batch '{batch.name}' with {batch.total} recipients from {import_.filename}.",
+            subject_type="batch",
+            subject_id=batch.id,
+        )
+        await self.session.commit()
+        logger.info("batch staged", extra={"batch_id": str(batch.id), "recipients": batch.total})
+        return batch
+
+    async def _scan(self, import_: Import) -> tuple[TemplateVersion, ScanResult]:
+        if import_.template_version_id is None or import_.mapping is None:
+            raise ConflictError(
+                "Choose a template version and map the columns first.", field="mapping"
+            )
+        version = await self._version(import_.template_version_id)
+        rules = [
+            FieldRule(name=spec.name, required=spec.required, default=spec.default)
+            for spec in fields_from_json(version.fields)
+            if spec.name != "email"
+        ]
+        analysis = FileAnalysis(
+            format=import_.format,  # type: ignore[arg-type]
+            encoding=import_.encoding,
+            delimiter=import_.delimiter,
+            sheets=import_.sheets,
+            sheet=import_.sheet,
+            header_row=import_.header_row,
+            columns=import_.columns,
+            sample_rows=[],
+        )
+        mapping = dict(import_.mapping)
+        scan = await asyncio.to_thread(
+            scan_file, Path(import_.stored_path), analysis, mapping, rules
+        )
+        return version, scan
+
+    async def _upsert_contacts(self, rows: list[ValidRow]) -> dict[str, Contact]:
+        """Create missing contacts and merge new attributes into existing ones.
+
+        An existing contact's status is never changed here, so an import cannot resubscribe
+        anyone.
+        """
+        found: dict[str, Contact] = {}
+        for chunk in _chunks(rows, INSERT_CHUNK):
+            keys = [row.email_key for row in chunk]
+            existing = await self.session.scalars(
+                select(Contact).where(
+                    Contact.account_id == self.account_id, Contact.email_key.in_(keys)
+                )
+            )
+            found.update({contact.email_key: contact for contact in existing})
+            for row in chunk:
+                attributes = {
+                    key: value for key, value in row.fields.items() if key != "email" and value
+                }
+                name = " ".join(
+                    filter(None, [row.fields.get("first_name"), row.fields.get("last_name")])
+                )
+                contact = found.get(row.email_key)
+                if contact is None:
+                    contact = Contact(
+                        account_id=self.account_id,
+                        email=row.email,
+                        email_key=row.email_key,
+                        name=name[:200],
+                        attributes=attributes,
+                    )
+                    self.session.add(contact)
+                    found[row.email_key] = contact
+                else:
+                    contact.attributes = {**contact.attributes, **attributes}
+                    contact.name = name[:200] or contact.name
+            await self.session.flush()
+        return found
+
+    async def _suppressed_keys(self, keys: list[str]) -> set[str]:
+        suppressed: set[str] = set()
+        for chunk in _chunks(keys, INSERT_CHUNK):
+            rows = await self.session.scalars(
+                select(Contact.email_key).where(
+                    Contact.account_id == self.account_id,
+                    Contact.email_key.in_(chunk),
+                    Contact.status != SUBSCRIBED,
+                )
+            )
+            suppressed.update(rows)
+        return suppressed
+
+    async def _version(self, version_id: UUID) -> TemplateVersion:
+        version = await self.session.scalar(
+            select(TemplateVersion).where(
+                TemplateVersion.id == version_id, TemplateVersion.account_id == self.account_id
+            )
+        )
+        if version is None:
+            raise NotFoundError(
+                f"Template version {version_id} was not found.", field="template_version_id"
+            )
+        return version
+
+    @staticmethod
+    def _field_names(version: TemplateVersion | None) -> list[str]:
+        if version is None:
+            return DEFAULT_FIELD_NAMES
+        names = [spec.name for spec in fields_from_json(version.fields)]
+        return ["email", *[name for name in names if name != "email"]]
+
+    @staticmethod
+    def _apply_analysis(import_: Import, analysis: FileAnalysis) -> None:
+        import_.format = analysis.format
+        import_.encoding = analysis.encoding
+        import_.delimiter = analysis.delimiter
+        import_.sheets = analysis.sheets
+        import_.sheet = analysis.sheet
+        import_.header_row = analysis.header_row
+        import_.columns = analysis.columns
+        import_.sample_rows = analysis.sample_rows
+
+    @staticmethod
+    def _check_not_staged(import_: Import) -> None:
+        if import_.status == "staged":
+            raise ConflictError(
+                f"Import {import_.filename} was already staged as a batch; upload the file again "
+                "to stage it once more."
+            )

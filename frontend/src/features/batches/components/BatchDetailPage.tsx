@@ -1,0 +1,124 @@
+import { Link, useParams } from 'react-router';
+
+import { errorMessage } from '../../../api';
+import type { Batch } from '../../../api/types';
+import { PageHeader } from '../../../components/layout/PageHeader';
+import { BatchStatusBadge, Button, Card, ErrorNotice, Spinner, useToast } from '../../../components/ui';
+import { useLiveBatch, useLiveStatus } from '../../../live/hooks';
+import { formatDateTime, formatDuration, formatNumber } from '../../../lib/format';
+import { computeProgress } from '../../../lib/progress';
+import { isBatchActive, useBatch, useLaunchBatch } from '../api';
+import { BatchProgressBar } from './BatchProgressBar';
+import { CountCards } from './CountCards';
+import { RecipientsTable } from './RecipientsTable';
+
+export function BatchDetailPage() {
+  const { id = '' } = useParams();
+  const liveOpen = useLiveStatus() === 'open';
+  const batch = useBatch(id, liveOpen);
+
+  if (batch.isPending) {
+    return <Spinner label="Loading batch…" />;
+  }
+  if (batch.error) {
+    return <ErrorNotice title="Cannot load this batch." error={batch.error} />;
+  }
+  return <BatchDetail batch={batch.data} />;
+}
+
+function BatchDetail({ batch }: { batch: Batch }) {
+  return (
+    <>
+      <PageHeader title={batch.name} description={<Link to="/batches">All batches</Link>}>
+        <BatchStatusBadge status={batch.status} testId="batch-status" />
+        {batch.status === 'staged' && <LaunchButton batch={batch} />}
+      </PageHeader>
+
+      <div className="bento bento--detail">
+        <ProgressCard batch={batch} />
+        <DetailsCard batch={batch} />
+      </div>
+
+      <CountCards counts={batch.counts} />
+
+      <Card title="Recipients">
+        <RecipientsTable batchId={batch.id} />
+      </Card>
+    </>
+  );
+}
+
+function LaunchButton({ batch }: { batch: Batch }) {
+  const launch = useLaunchBatch();
+  const toast = useToast();
+  return (
+    <Button
+      variant="primary"
+      busy={launch.isPending}
+      onClick={() =>
+        launch.mutate(batch.id, {
+          onSuccess: () => toast.show('success', `Launched ${batch.name}.`),
+          onError: (error) => toast.show('error', `Launch failed: ${errorMessage(error)}`),
+        })
+      }
+    >
+      Launch
+    </Button>
+  );
+}
+
+function ProgressCard({ batch }: { batch: Batch }) {
+  const live = useLiveBatch(batch.id);
+  const progress = computeProgress(batch.counts, batch.total);
+  const active = isBatchActive(batch);
+
+  return (
+    <Card title="Progress" focal className="progress-card">
+      <p className="progress-card__figure">
+        <span className="progress-card__percent">{progress.percent} %</span>
+        <span className="muted">
+          {formatNumber(progress.finished)} of {formatNumber(progress.total)} finished
+        </span>
+      </p>
+      <BatchProgressBar batch={batch} data-testid="batch-progress" />
+      {active && live !== null && (
+        <p className="muted progress-card__rate">
+          {live.rate !== null && <span>{live.rate.toFixed(1)} messages/s</span>}
+          {live.etaSeconds !== null && <span>about {formatDuration(live.etaSeconds)} left</span>}
+        </p>
+      )}
+    </Card>
+  );
+}
+
+function DetailsCard({ batch }: { batch: Batch }) {
+  const sender = batch.sender_name ? `${batch.sender_name} <${batch.sender_email}>` : batch.sender_email;
+  return (
+    <Card title="Details">
+      <dl className="details">
+        <dt>Template</dt>
+        <dd>
+          <Link to={`/templates/${batch.template_id}`}>Version {batch.template_version_number}</Link>
+        </dd>
+        <dt>Subject</dt>
+        <dd>{batch.subject}</dd>
+        <dt>Sender</dt>
+        <dd>{sender}</dd>
+        <dt>Transport</dt>
+        <dd data-testid="batch-transport">
+          {batch.transport === 'outbox' ? (
+            <span className="text-warning">Local outbox: messages are written to data/outbox/, not sent</span>
+          ) : (
+            'Brevo'
+          )}
+        </dd>
+        <dt>Staged</dt>
+        <dd>{formatDateTime(batch.created_at)}</dd>
+        <dt>Launched</dt>
+        <dd>{formatDateTime(batch.launched_at)}</dd>
+        <dt>Completed</dt>
+        <dd>{formatDateTime(batch.completed_at)}</dd>
+      </dl>
+    </Card>
+  );
+}

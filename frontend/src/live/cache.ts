@@ -1,0 +1,73 @@
+import type { QueryClient } from '@tanstack/react-query';
+
+import type { Batch, BatchProgressEvent, LiveEvent, RecipientUpdatedEvent } from '../api/types';
+import { batchKeys, type BatchPages, type BatchSummary, type RecipientPages } from '../features/batches/api';
+import { applyBatchProgress, applyBatchProgressToPage, applyRecipientUpdateToPage } from './reducer';
+
+/** Writes one live event into the TanStack Query caches of the batch pages. */
+export class LiveCacheUpdater {
+  private readonly queryClient: QueryClient;
+  // Batches for which a missing list row already caused one refetch.
+  private readonly listedBatchIds = new Set<string>();
+
+  constructor(queryClient: QueryClient) {
+    this.queryClient = queryClient;
+  }
+
+  apply(event: LiveEvent): void {
+    if (event.type === 'batch.progress') {
+      this.applyProgress(event);
+    } else {
+      this.applyRecipient(event);
+    }
+  }
+
+  /** Refetches every batch snapshot; called on each (re)connect, before events apply to them. */
+  refetchSnapshots(): void {
+    void this.queryClient.invalidateQueries({ queryKey: batchKeys.all });
+  }
+
+  private applyProgress(event: BatchProgressEvent): void {
+    const before = this.queryClient.getQueryData<Batch>(batchKeys.detail(event.batch_id));
+    this.queryClient.setQueryData<Batch>(batchKeys.detail(event.batch_id), (batch) =>
+      batch === undefined ? batch : applyBatchProgress(batch, event),
+    );
+
+    let listed = false;
+    this.queryClient.setQueriesData<BatchPages>({ queryKey: batchKeys.lists }, (data) => {
+      if (data === undefined) {
+        return data;
+      }
+      listed ||= data.pages.some((page) => page.items.some((batch) => batch.id === event.batch_id));
+      return { ...data, pages: data.pages.map((page) => applyBatchProgressToPage(page, event)) };
+    });
+    this.queryClient.setQueryData<BatchSummary>(batchKeys.summary, (summary) => {
+      if (summary === undefined) {
+        return summary;
+      }
+      listed ||= summary.items.some((batch) => batch.id === event.batch_id);
+      return { ...summary, ...applyBatchProgressToPage(summary, event) };
+    });
+
+    // A batch launched in another tab is in no cached list yet.
+    if (!listed && !this.listedBatchIds.has(event.batch_id)) {
+      this.listedBatchIds.add(event.batch_id);
+      void this.queryClient.invalidateQueries({ queryKey: batchKeys.lists });
+      void this.queryClient.invalidateQueries({ queryKey: batchKeys.summary });
+    }
+
+    // A status change (launched, completed) also writes an activity entry.
+    if (before !== undefined && before.status !== event.status) {
+      void this.queryClient.invalidateQueries({ queryKey: ['activity'] });
+    }
+  }
+
+  private applyRecipient(event: RecipientUpdatedEvent): void {
+    this.queryClient.setQueriesData<RecipientPages>({ queryKey: batchKeys.recipients(event.batch_id) }, (data) => {
+      if (data === undefined) {
+        return data;
+      }
+      return { ...data, pages: data.pages.map((page) => applyRecipientUpdateToPage(page, event)) };
+    });
+  }
+}

@@ -1,0 +1,46 @@
+import { useContext, useEffect, useRef, useSyncExternalStore } from 'react';
+
+import type { LiveEvent } from '../api/types';
+import { LiveStoreContext } from './LiveProvider';
+import { initialLiveState, type ConnectionStatus, type LiveBatchState, type LiveState } from './reducer';
+import type { LiveStore } from './store';
+
+const noStore = {
+  subscribe: () => () => undefined,
+  getState: () => initialLiveState,
+};
+
+function useStore(): LiveStore | null {
+  return useContext(LiveStoreContext);
+}
+
+function useLiveState(): LiveState {
+  const store = useStore() ?? noStore;
+  return useSyncExternalStore(store.subscribe, store.getState);
+}
+
+export function useLiveStatus(): ConnectionStatus {
+  return useLiveState().connection;
+}
+
+/** The latest progress event of a batch, with rate and ETA, or null before the first one. */
+export function useLiveBatch(batchId: string): LiveBatchState | null {
+  return useLiveState().batches[batchId] ?? null;
+}
+
+/** Calls `listener` for every live event while the component is mounted. */
+export function useLiveEvents(listener: (event: LiveEvent) => void): void {
+  const store = useStore();
+  const latest = useRef(listener);
+
+  useEffect(() => {
+    latest.current = listener;
+  });
+
+  useEffect(() => {
+    if (store === null) {
+      return undefined;
+    }
+    return store.subscribeToEvents((event) => latest.current(event));
+  }, [store]);
+}

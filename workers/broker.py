@@ -1,0 +1,60 @@
+"""Entry point of a worker process: `taskiq worker workers.broker:broker`.
+
+This module is the worker's composition root, so it reads the settings when imported.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from redis.asyncio import Redis
+from taskiq import TaskiqEvents, TaskiqState
+
+from backend.core.config import Settings, load_settings, resolve_secret_key
+from backend.core.database import Database, create_engine
+from backend.core.events import RedisEventPublisher
+from backend.core.logging import configure_logging
+from backend.core.queue import build_broker
+from workers.tasks import register_tasks
+
+logger = logging.getLogger("workers")
+
+
+@dataclass
+class WorkerServices:
+    settings: Settings
+    database: Database
+    publisher: RedisEventPublisher
+    redis: Redis
+
+
+settings = resolve_secret_key(load_settings())
+if settings.inline_queue:
+    raise SystemExit(
+        "A separate worker needs the Redis queue: set REDIS_URL (and leave QUEUE_BACKEND unset "
+        "or 'redis'). With the embedded default the API process runs the tasks itself."
+    )
+broker = build_broker(settings)
+register_tasks(broker)
+
+
+@broker.on_event(TaskiqEvents.WORKER_STARTUP)
+async def start_worker(state: TaskiqState) -> None:
+    configure_logging(settings.log_level)
+    redis = Redis.from_url(settings.redis_url)
+    state.services = WorkerServices(
+        settings=settings,
+        database=Database(create_engine(settings)),
+        publisher=RedisEventPublisher(redis),
+        redis=redis,
+    )
+    logger.info("worker started", extra={"database": settings.database_url.split("://")[0]})
+
+
+@broker.on_event(TaskiqEvents.WORKER_SHUTDOWN)
+async def stop_worker(state: TaskiqState) -> None:
+    services: WorkerServices = state.services
+    await services.database.dispose()
+    await services.redis.aclose()
+    logger.info("worker stopped")
