@@ -27,6 +27,12 @@ from backend.delivery.transport import OutgoingMessage, Sender, SendResult, to_a
 _MESSAGE_ID_NAMESPACE = UUID("2d0f8c1e-5b7a-4e39-8c64-91a3f0b7d256")
 
 
+# RFC 5322 allows lines of up to 998 characters. With the default limit of 78 the email
+# package RFC 2047-encodes any header word it cannot fold, which turns a long
+# List-Unsubscribe URL into "=?utf-8?q?...", a header no mail client can use.
+OUTBOX_POLICY = SMTP.clone(max_line_length=998)
+
+
 class OutboxTransport:
     name = "outbox"
 
@@ -51,7 +57,7 @@ class OutboxTransport:
     def _write_one(self, sender: Sender, message: OutgoingMessage) -> SendResult:
         message_id = f"<{uuid.uuid5(_MESSAGE_ID_NAMESPACE, message.recipient_id.hex)}@outbox.local>"
         try:
-            content = build_email(sender, message, message_id).as_bytes(policy=SMTP)
+            content = build_email(sender, message, message_id).as_bytes(policy=OUTBOX_POLICY)
         except (ValueError, MessageError) as error:
             # The email package raises these for an invalid address, a header value with a
             # line break or a repeated Subject: retrying the same message cannot succeed.

@@ -90,7 +90,19 @@ class BatchSender:
             if not claimed:
                 break
             await self._publish_claimed(batch, claimed)
-            stop = await self._deliver(batch, claimed)
+            try:
+                stop = await self._deliver(batch, claimed)
+            except Exception as error:
+                # A bug or an outage (database, disk) mid-chunk: hand the chunk back so it is
+                # not left in processing, and give up on it after MAX_ATTEMPTS.
+                logger.exception("chunk failed unexpectedly", extra={"batch_id": str(batch_id)})
+                await self._release(
+                    batch, claimed, f"Internal error while sending: {type(error).__name__}"
+                )
+                await asyncio.sleep(
+                    min(MAX_BACKOFF_SECONDS, 2.0 ** max(r.attempts for r in claimed))
+                )
+                continue
             sent_chunks += 1
             if stop:
                 break
@@ -252,15 +264,15 @@ class BatchSender:
         async with self.database.session() as session:
             await session.execute(update(Recipient), rows)
             if delivered:
+                contacts = Contact.__table__
                 await session.execute(
-                    update(Contact)
-                    .where(Contact.id == bindparam("contact"))
+                    update(contacts)
+                    .where(contacts.c.id == bindparam("contact"))
                     .values(
                         last_sent_at=bindparam("at"),
                         last_status=bindparam("state"),
-                        send_count=Contact.send_count + 1,
-                    )
-                    .execution_options(synchronize_session=False),
+                        send_count=contacts.c.send_count + 1,
+                    ),
                     delivered,
                 )
             await session.commit()
@@ -280,6 +292,13 @@ class BatchSender:
         ]
         events.append(progress_event(fresh or batch, counts))
         await self.publisher.publish(batch.account_id, events)
+
+    async def _release(self, batch: Batch, claimed: list[ClaimedRecipient], reason: str) -> None:
+        outcomes = {
+            recipient.id: ("failed" if recipient.attempts >= MAX_ATTEMPTS else "queued", reason, "")
+            for recipient in claimed
+        }
+        await self._record(batch, claimed, outcomes)
 
     async def finalize(self, batch_id: UUID) -> None:
         """Complete the batch once no recipient is staged, queued or processing."""

@@ -69,7 +69,7 @@ class UploadForm(msgspec.Struct):
 
 class MappingBody(msgspec.Struct, kw_only=True):
     template_version_id: FromPath[UUID]
-    mapping: dict[str, str | None]
+    mapping: dict[str, str | None] | None = None
     sheet: str | None = None
     header_row: int | None = None
     encoding: str | None = None

@@ -128,7 +128,7 @@ class ImportService:
         import_id: UUID,
         *,
         template_version_id: UUID,
-        mapping: dict[str, str | None],
+        mapping: dict[str, str | None] | None,
         sheet: str | None,
         header_row: int | None,
         encoding: str | None,
@@ -151,9 +151,11 @@ class ImportService:
                 encoding=encoding or import_.encoding,
             )
             self._apply_analysis(import_, analysis)
-            import_.suggested_mapping = suggest_mapping(
-                analysis.columns, self._field_names(version)
-            )
+        if reread or version.id != import_.template_version_id:
+            import_.suggested_mapping = suggest_mapping(import_.columns, self._field_names(version))
+        if mapping is None:
+            # No mapping given: take the suggestion for this template version.
+            mapping = dict(import_.suggested_mapping)
 
         allowed = set(self._field_names(version))
         for column, field in mapping.items():

@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: 364e5941d33c
+Revision ID: b3419bf39aee
 Revises: 
-Create Date: 2026-12-04 21:19:58.797554
+Create Date: 2026-12-04 21:29:29.344243
 """
 
 from collections.abc import Sequence
@@ -12,7 +12,7 @@ from alembic import op
 import advanced_alchemy.types
 from sqlalchemy.dialects import postgresql
 
-revision: str = '364e5941d33c'
+revision: str = 'b3419bf39aee'
 down_revision: str | None = None
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
@@ -186,6 +186,7 @@ def upgrade() -> None:
     sa.Column('subject', sa.Text(), nullable=False),
     sa.Column('sender_email', sa.String(length=320), nullable=False),
     sa.Column('sender_name', sa.String(length=70), nullable=False),
+    sa.Column('transport', sa.String(length=10), nullable=False),
     sa.Column('total', sa.Integer(), nullable=False),
     sa.Column('pause_reason', sa.Text(), nullable=False),
     sa.Column('launched_at', advanced_alchemy.types.datetime.DateTimeUTC(timezone=True), nullable=True),

@@ -1,0 +1,132 @@
+import { useState } from 'react';
+
+import type { ImportFile, RowError, Validation } from '../../../api/types';
+import { Badge, Button, Card, EmptyState, ErrorNotice, SelectField, Spinner, StatCard, Table, type Column } from '../../../components/ui';
+import { formatNumber } from '../../../lib/format';
+import { ERRORS_PAGE_SIZE, useImportErrors } from '../api';
+
+const REASON_LABELS: Record<string, string> = {
+  invalid_email: 'Invalid email',
+  missing_required: 'Missing required field',
+  duplicate: 'Duplicate',
+  suppressed: 'Suppressed',
+};
+
+function reasonLabel(reason: string): string {
+  return REASON_LABELS[reason] ?? reason;
+}
+
+const COLUMNS: Column<RowError>[] = [
+  { key: 'row', header: 'Row', numeric: true, render: (error) => error.row_number },
+  { key: 'column', header: 'Column', render: (error) => error.column ?? '—' },
+  { key: 'value', header: 'Value', render: (error) => <span className="mono">{error.value ?? ''}</span> },
+  {
+    key: 'reason',
+    header: 'Reason',
+    render: (error) => <Badge tone={error.reason === 'duplicate' ? 'yellow' : 'red'}>{reasonLabel(error.reason)}</Badge>,
+  },
+  { key: 'message', header: 'Problem', render: (error) => error.message },
+];
+
+interface ValidateStepProps {
+  imported: ImportFile;
+  onBack: () => void;
+  onContinue: () => void;
+}
+
+export function ValidateStep({ imported, onBack, onContinue }: ValidateStepProps) {
+  const validation = imported.validation;
+  if (validation === null) {
+    return (
+      <Card title="Validation">
+        <p>This import has not been validated with its current mapping.</p>
+        <Button onClick={onBack}>Back to mapping</Button>
+      </Card>
+    );
+  }
+  return (
+    <div className="stack">
+      <ValidationSummary validation={validation} />
+      <Card title="Rows with problems">
+        <RowErrors importId={imported.id} validation={validation} />
+      </Card>
+      <div className="button-row">
+        <Button onClick={onBack}>Back to mapping</Button>
+        <Button variant="primary" onClick={onContinue} disabled={validation.valid_rows === 0}>
+          Continue to staging
+        </Button>
+        {validation.valid_rows === 0 && <span className="text-error">No row is valid, so there is nothing to stage.</span>}
+      </div>
+    </div>
+  );
+}
+
+function ValidationSummary({ validation }: { validation: Validation }) {
+  return (
+    <div className="stat-grid stat-grid--five">
+      <StatCard label="Rows" value={formatNumber(validation.total_rows)} rawValue={validation.total_rows} data-testid="validation-total" />
+      <StatCard label="Valid" value={formatNumber(validation.valid_rows)} rawValue={validation.valid_rows} tone="green" data-testid="validation-valid" />
+      <StatCard label="Invalid" value={formatNumber(validation.invalid_rows)} rawValue={validation.invalid_rows} tone="red" data-testid="validation-invalid" />
+      <StatCard label="Duplicates" value={formatNumber(validation.duplicate_rows)} rawValue={validation.duplicate_rows} tone="yellow" data-testid="validation-duplicates" />
+      <StatCard label="Suppressed" value={formatNumber(validation.suppressed_rows)} rawValue={validation.suppressed_rows} tone="gray" data-testid="validation-suppressed" />
+    </div>
+  );
+}
+
+function RowErrors({ importId, validation }: { importId: string; validation: Validation }) {
+  const [reason, setReason] = useState('');
+  const [page, setPage] = useState(1);
+  const errors = useImportErrors(importId, page, reason);
+  const pageCount = errors.data ? Math.max(1, Math.ceil(errors.data.total / ERRORS_PAGE_SIZE)) : 1;
+
+  const reasonOptions = [
+    { value: '', label: 'All reasons' },
+    ...Object.entries(validation.reasons).map(([key, count]) => ({
+      value: key,
+      label: `${reasonLabel(key)} (${formatNumber(count)})`,
+    })),
+  ];
+
+  return (
+    <div className="stack">
+      <div className="toolbar">
+        <SelectField
+          label="Filter by reason"
+          value={reason}
+          options={reasonOptions}
+          onChange={(event) => {
+            setReason(event.target.value);
+            setPage(1);
+          }}
+        />
+      </div>
+      {errors.isPending && <Spinner label="Loading row errors…" />}
+      <ErrorNotice title="Cannot load row errors." error={errors.error} />
+      {errors.data !== undefined && (
+        <>
+          <Table
+            caption="Row errors"
+            columns={COLUMNS}
+            rows={errors.data.items}
+            rowKey={(error) => `${error.row_number}-${error.column ?? ''}-${error.reason}`}
+            data-testid="row-errors"
+            empty={<EmptyState title={reason ? 'No rows with this problem.' : 'Every row is valid.'} />}
+          />
+          {errors.data.total > ERRORS_PAGE_SIZE && (
+            <div className="pager">
+              <Button size="sm" disabled={page <= 1 || errors.isFetching} onClick={() => setPage(page - 1)}>
+                Previous page
+              </Button>
+              <span className="muted">
+                Page {page} of {pageCount} ({formatNumber(errors.data.total)} rows)
+              </span>
+              <Button size="sm" disabled={page >= pageCount || errors.isFetching} onClick={() => setPage(page + 1)}>
+                Next page
+              </Button>
+            </div>
+          )}
+        </>
+      )}
+    </div>
+  );
+}
