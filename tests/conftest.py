@@ -11,6 +11,7 @@ import os
 import shutil
 import socket
 import subprocess
+import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
@@ -33,7 +34,9 @@ IN_CI = os.environ.get("CI", "").lower() == "true"
 POSTGRES_ADMIN_URL = os.environ.get(
     "TEST_POSTGRES_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
 )
-REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+# Each pytest process takes its own Redis database, so two test runs on one machine do not
+# flush each other's queues.
+REDIS_URL = os.environ.get("TEST_REDIS_URL", f"redis://127.0.0.1:6379/{1 + os.getpid() % 15}")
 SECRET = "test-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz"
 
 
@@ -149,7 +152,7 @@ def settings(database_url: str, redis_url: str | None, tmp_path: Path) -> Settin
         secret_key=SECRET,
         database_url=database_url,
         redis_url=redis_url or "",
-        queue_backend="inline",
+        queue_backend="redis" if TEST_MODE == "production" else "inline",
         data_dir=str(tmp_path / "data"),
         argon2_time_cost=1,
         argon2_memory_kib=1024,
@@ -204,18 +207,46 @@ def worker_environment(settings: Settings) -> dict[str, str]:
 
 
 def start_worker(settings: Settings, log_path: Path) -> subprocess.Popen[bytes]:
-    log = log_path.open("wb")
-    return subprocess.Popen(
-        [
-            str(ROOT / ".venv" / "bin" / "taskiq"),
-            "worker",
-            "workers.broker:broker",
-            "--workers",
-            "1",
-            "--no-configure-logging",
-        ],
-        cwd=ROOT,
-        env=worker_environment(settings),
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
+    """Start `taskiq worker` as its own process and wait until it consumes tasks."""
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(
+            [
+                str(ROOT / ".venv" / "bin" / "taskiq"),
+                "worker",
+                "workers.broker:broker",
+                "--workers",
+                "1",
+                "--no-configure-logging",
+            ],
+            cwd=ROOT,
+            env=worker_environment(settings),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    deadline = time.monotonic() + 30
+    while b"worker started" not in log_path.read_bytes():
+        if process.poll() is not None or time.monotonic() > deadline:
+            process.kill()
+            raise RuntimeError(f"The worker did not start:\n{log_path.read_text(errors='replace')}")
+        time.sleep(0.1)
+    return process
+
+
+def stop_process(process: subprocess.Popen[bytes]) -> None:
+    process.terminate()
+    try:
+        process.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+@pytest.fixture
+def worker(settings: Settings, tmp_path: Path) -> Iterator[subprocess.Popen[bytes] | None]:
+    """A separate worker process in production mode; the API runs tasks itself otherwise."""
+    if TEST_MODE != "production":
+        yield None
+        return
+    process = start_worker(settings, tmp_path / "worker.log")
+    yield process
+    stop_process(process)

@@ -15,6 +15,7 @@ from backend.core.config import Settings, load_settings, resolve_secret_key
 from backend.core.database import Database, create_engine
 from backend.core.events import RedisEventPublisher
 from backend.core.logging import configure_logging
+from backend.core.models import metadata
 from backend.core.queue import build_broker
 from workers.tasks import register_tasks
 
@@ -29,6 +30,8 @@ class WorkerServices:
     redis: Redis
 
 
+# Importing every model registers all tables, so foreign keys between domains resolve.
+assert metadata.tables
 settings = resolve_secret_key(load_settings())
 if settings.inline_queue:
     raise SystemExit(

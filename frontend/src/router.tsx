@@ -19,7 +19,9 @@ import { UnsubscribePage } from './features/unsubscribe/components/UnsubscribePa
 
 // CodeMirror is most of the bundle, so the editor loads only when opened.
 const TemplateEditorPage = lazy(() =>
-  import('./features/templates/components/TemplateEditorPage').then((module) => ({ default: module.TemplateEditorPage })),
+  import('./features/templates/components/TemplateEditorPage').then((module) => ({
+    default: module.TemplateEditorPage,
+  })),
 );
 
 function Lazy({ children }: { children: ReactNode }) {

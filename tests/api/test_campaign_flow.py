@@ -45,7 +45,7 @@ async def wait_for_status(
 
 
 async def test_campaign_from_mailchimp_export_reaches_outbox(
-    client: AsyncTestClient[Any], settings: Settings
+    client: AsyncTestClient[Any], settings: Settings, worker: object
 ) -> None:
     await signup(client)
     expected = EXPECTED["mailchimp-export.csv"]

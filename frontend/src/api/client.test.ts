@@ -153,7 +153,12 @@ describe('ApiClient error parsing', () => {
   it('reads retry_after from a 429', () => {
     const error = parseErrorResponse(
       429,
-      JSON.stringify({ code: 'rate_limited', message: 'Too many attempts.', field: null, details: { retry_after: 840 } }),
+      JSON.stringify({
+        code: 'rate_limited',
+        message: 'Too many attempts.',
+        field: null,
+        details: { retry_after: 840 },
+      }),
     );
 
     expect(error.code).toBe('rate_limited');

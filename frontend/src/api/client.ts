@@ -50,19 +50,15 @@ export interface ApiClientOptions {
 const MUTATING_METHODS: ReadonlySet<HttpMethod> = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
 // A 401 from these means wrong credentials or a spent refresh token, so refreshing cannot help.
-const NO_REFRESH_PATHS: ReadonlySet<string> = new Set([
-  '/auth/login',
-  '/auth/signup',
-  '/auth/refresh',
-  '/auth/csrf',
-]);
+const NO_REFRESH_PATHS: ReadonlySet<string> = new Set(['/auth/login', '/auth/signup', '/auth/refresh', '/auth/csrf']);
 
 export const documentCookies: CookieReader = {
   get(name) {
     for (const part of document.cookie.split(';')) {
       const [key, ...rest] = part.trim().split('=');
+      // The raw value, because the server compares the header with the cookie byte for byte.
       if (key === name) {
-        return decodeURIComponent(rest.join('='));
+        return rest.join('=');
       }
     }
     return null;
@@ -252,8 +248,7 @@ export class ApiClient {
       }
     }
 
-    const transport =
-      options.form !== undefined ? xhrTransport(options.onUploadProgress) : this.fetchTransport;
+    const transport = options.form !== undefined ? xhrTransport(options.onUploadProgress) : this.fetchTransport;
     return transport({
       method,
       url: buildUrl(path, options.query),

@@ -2,7 +2,7 @@ import { QueryClient } from '@tanstack/react-query';
 
 import { ApiError } from './errors';
 
-// A 4xx answer will not change on retry; network failures and 5xx may.
+// Retrying a 4xx response gives the same response, but network failures and 5xx may pass.
 function shouldRetry(failureCount: number, error: unknown): boolean {
   if (error instanceof ApiError && error.status >= 400 && error.status < 500) {
     return false;

@@ -247,6 +247,8 @@ export interface Batch {
   transport: Transport;
   total: number;
   counts: RecipientCounts;
+  /** The reason a paused batch stopped, such as a rejected Brevo key, or empty. Sent by the backend but not listed in docs/api.md. */
+  pause_reason?: string;
   created_at: IsoDateTime;
   launched_at: IsoDateTime | null;
   completed_at: IsoDateTime | null;

@@ -56,9 +56,15 @@ export class LiveCacheUpdater {
       void this.queryClient.invalidateQueries({ queryKey: batchKeys.summary });
     }
 
+    if (before === undefined || before.status === event.status) {
+      return;
+    }
     // A status change (launched, completed) also writes an activity entry.
-    if (before !== undefined && before.status !== event.status) {
-      void this.queryClient.invalidateQueries({ queryKey: ['activity'] });
+    void this.queryClient.invalidateQueries({ queryKey: ['activity'] });
+    // Events carry no completion time or attempt counts: a finished batch reloads its
+    // snapshot and recipients once.
+    if (event.status === 'completed' || event.status === 'cancelled') {
+      void this.queryClient.invalidateQueries({ queryKey: batchKeys.detail(event.batch_id) });
     }
   }
 

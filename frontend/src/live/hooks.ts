@@ -23,7 +23,7 @@ export function useLiveStatus(): ConnectionStatus {
   return useLiveState().connection;
 }
 
-/** The latest progress event of a batch, with rate and ETA, or null before the first one. */
+/** Returns the latest progress of a batch, with rate and ETA, or null before its first event. */
 export function useLiveBatch(batchId: string): LiveBatchState | null {
   return useLiveState().batches[batchId] ?? null;
 }

@@ -8,7 +8,7 @@ import {
   applyRecipientUpdateToPage,
   initialLiveState,
   liveReducer,
-  parseLiveEvent,
+  parseLiveFrame,
 } from './reducer';
 import { reconnectDelay } from './socket';
 
@@ -201,27 +201,46 @@ describe('applyRecipientUpdate', () => {
   });
 });
 
-describe('parseLiveEvent', () => {
-  it('parses a progress frame and fills missing counts with 0', () => {
-    const event = parseLiveEvent(
+describe('parseLiveFrame', () => {
+  it('parses a progress event and fills missing counts with 0', () => {
+    const events = parseLiveFrame(
       JSON.stringify({ type: 'batch.progress', batch_id: 'b1', status: 'running', counts: { sent: 3 }, total: 9 }),
     );
 
-    expect(event).toEqual({
-      type: 'batch.progress',
-      batch_id: 'b1',
-      status: 'running',
-      counts: counts({ sent: 3 }),
-      total: 9,
-      rate: null,
-      eta_seconds: null,
-    });
+    expect(events).toEqual([
+      {
+        type: 'batch.progress',
+        batch_id: 'b1',
+        status: 'running',
+        counts: counts({ sent: 3 }),
+        total: 9,
+        rate: null,
+        eta_seconds: null,
+      },
+    ]);
   });
 
-  it('parses a recipient frame', () => {
-    const event = parseLiveEvent(JSON.stringify(recipientEvent()));
+  it('parses a recipient event', () => {
+    expect(parseLiveFrame(JSON.stringify(recipientEvent()))).toEqual([recipientEvent()]);
+  });
 
-    expect(event).toEqual(recipientEvent());
+  it('parses an array of coalesced events in order', () => {
+    const frame = JSON.stringify([
+      recipientEvent({ recipient_id: 'r1' }),
+      recipientEvent({ recipient_id: 'r2' }),
+      progress(),
+    ]);
+
+    const events = parseLiveFrame(frame);
+
+    expect(events.map((event) => event.type)).toEqual(['recipient.updated', 'recipient.updated', 'batch.progress']);
+    expect(events[1]).toEqual(recipientEvent({ recipient_id: 'r2' }));
+  });
+
+  it('drops unknown events and keeps the rest of the frame', () => {
+    const frame = JSON.stringify([{ type: 'batch.deleted', batch_id: 'b1' }, recipientEvent()]);
+
+    expect(parseLiveFrame(frame)).toEqual([recipientEvent()]);
   });
 
   it.each([
@@ -229,8 +248,8 @@ describe('parseLiveEvent', () => {
     ['an unknown type', JSON.stringify({ type: 'batch.deleted', batch_id: 'b1' })],
     ['an unknown status', JSON.stringify({ ...recipientEvent(), status: 'delivered' })],
     ['no batch id', JSON.stringify({ type: 'batch.progress', status: 'running', counts: {} })],
-  ])('returns null for %s', (_case, text) => {
-    expect(parseLiveEvent(text)).toBeNull();
+  ])('returns no event for %s', (_case, text) => {
+    expect(parseLiveFrame(text)).toEqual([]);
   });
 });
 

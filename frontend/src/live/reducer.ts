@@ -30,9 +30,7 @@ export interface LiveState {
   batches: Record<string, LiveBatchState>;
 }
 
-export type LiveAction =
-  | { type: 'connection'; status: ConnectionStatus }
-  | { type: 'event'; event: LiveEvent };
+export type LiveAction = { type: 'connection'; status: ConnectionStatus } | { type: 'event'; event: LiveEvent };
 
 export const initialLiveState: LiveState = { connection: 'idle', opens: 0, batches: {} };
 
@@ -84,14 +82,23 @@ function parseCounts(value: unknown): BatchProgressEvent['counts'] | null {
   return counts;
 }
 
-/** Parses one text frame. Returns null for frames of unknown type or shape, which are ignored. */
-export function parseLiveEvent(text: string): LiveEvent | null {
+/**
+ * Parses one text frame: a single event object or, as the server sends after coalescing, an
+ * array of them. Events of unknown type or shape are dropped.
+ */
+export function parseLiveFrame(text: string): LiveEvent[] {
   let data: unknown;
   try {
     data = JSON.parse(text);
   } catch {
-    return null;
+    return [];
   }
+  const items: unknown[] = Array.isArray(data) ? data : [data];
+  return items.map(parseLiveEvent).filter((event): event is LiveEvent => event !== null);
+}
+
+/** Reads one decoded event. Returns null for an unknown type or shape. */
+export function parseLiveEvent(data: unknown): LiveEvent | null {
   if (!isRecord(data) || typeof data.batch_id !== 'string') {
     return null;
   }

@@ -1,5 +1,5 @@
 import type { LiveEvent } from '../api/types';
-import { parseLiveEvent, type ConnectionStatus } from './reducer';
+import { parseLiveFrame, type ConnectionStatus } from './reducer';
 
 export const LIVE_PATH = '/api/v1/live';
 
@@ -11,9 +11,9 @@ export function liveUrl(origin: string = window.location.origin): string {
 }
 
 /**
- * Returns the wait before reconnect attempt `attempt` (0 for the first): doubling from 1 s
- * up to 30 s, with jitter between half and the full delay so that many open dashboards do
- * not all reconnect at once after a server restart.
+ * Returns the wait in milliseconds before reconnect attempt `attempt`, counted from 0. The
+ * delay doubles from 1 s up to 30 s. Jitter picks a value between half and the full delay,
+ * so that many open dashboards do not all reconnect at once after a server restart.
  */
 export function reconnectDelay(attempt: number, random: () => number = Math.random): number {
   const ceiling = Math.min(MAX_DELAY_MS, BASE_DELAY_MS * 2 ** Math.max(0, attempt));
@@ -90,8 +90,7 @@ export class LiveSocket {
       if (typeof message.data !== 'string') {
         return;
       }
-      const event = parseLiveEvent(message.data);
-      if (event !== null) {
+      for (const event of parseLiveFrame(message.data)) {
         this.options.onEvent(event);
       }
     };

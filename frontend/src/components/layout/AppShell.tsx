@@ -15,7 +15,7 @@ const NAV_ITEMS = [
   { to: '/settings', label: 'Settings', end: false },
 ];
 
-/** The signed-in chrome: header, navigation and the shared live socket. */
+/** Renders the signed-in chrome (header and navigation) and opens the shared live socket. */
 export function AppShell() {
   return (
     <RequireAuth>

@@ -1,6 +1,13 @@
 import { useLiveStatus } from '../../live/hooks';
 import type { ConnectionStatus } from '../../live/reducer';
 
+const TONES: Record<ConnectionStatus, string> = {
+  idle: 'gray',
+  connecting: 'gray',
+  open: 'green',
+  reconnecting: 'yellow',
+};
+
 const LABELS: Record<ConnectionStatus, string> = {
   idle: 'Live updates off',
   connecting: 'Connecting…',
@@ -8,10 +15,10 @@ const LABELS: Record<ConnectionStatus, string> = {
   reconnecting: 'Reconnecting…',
 };
 
-/** The system status: a green pulsing dot while the live socket is open. */
+/** Renders the system status, with a green pulsing dot while the live socket is open. */
 export function StatusPill() {
   const status = useLiveStatus();
-  const tone = status === 'open' ? 'green' : status === 'reconnecting' ? 'yellow' : 'gray';
+  const tone = TONES[status];
   return (
     <span className={`status-pill tone-${tone}`} role="status" data-testid="live-status" data-state={status}>
       <span className={`status-pill__dot ${status === 'open' ? 'pulse-dot' : ''}`} aria-hidden="true" />

@@ -51,6 +51,7 @@ export function UserMenu() {
       <button
         type="button"
         className="user-menu__button"
+        aria-label={`Account menu for ${label}`}
         aria-haspopup="true"
         aria-expanded={open}
         aria-controls={menuId}

@@ -9,7 +9,7 @@ interface FileDropProps {
   onFile: (file: File) => void;
 }
 
-/** A drop zone that also opens the file picker when clicked or activated by keyboard. */
+/** Renders a drop zone that also opens the file picker when clicked or activated by keyboard. */
 export function FileDrop({ label, accept, hint, disabled = false, onFile }: FileDropProps) {
   const id = useId();
   const [dragging, setDragging] = useState(false);

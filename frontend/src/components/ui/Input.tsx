@@ -1,4 +1,10 @@
-import { useId, type InputHTMLAttributes, type ReactNode, type SelectHTMLAttributes, type TextareaHTMLAttributes } from 'react';
+import {
+  useId,
+  type InputHTMLAttributes,
+  type ReactNode,
+  type SelectHTMLAttributes,
+  type TextareaHTMLAttributes,
+} from 'react';
 
 interface FieldShellProps {
   id: string;
@@ -70,7 +76,15 @@ interface TextAreaFieldProps extends Omit<TextareaHTMLAttributes<HTMLTextAreaEle
   hideLabel?: boolean;
 }
 
-export function TextAreaField({ label, hint, error, fieldClassName, hideLabel, className, ...rest }: TextAreaFieldProps) {
+export function TextAreaField({
+  label,
+  hint,
+  error,
+  fieldClassName,
+  hideLabel,
+  className,
+  ...rest
+}: TextAreaFieldProps) {
   const id = useId();
   return (
     <FieldShell id={id} label={label} hint={hint} error={error} className={fieldClassName} hideLabel={hideLabel}>
@@ -99,7 +113,16 @@ interface SelectFieldProps extends Omit<SelectHTMLAttributes<HTMLSelectElement>,
   hideLabel?: boolean;
 }
 
-export function SelectField({ label, options, hint, error, fieldClassName, hideLabel, className, ...rest }: SelectFieldProps) {
+export function SelectField({
+  label,
+  options,
+  hint,
+  error,
+  fieldClassName,
+  hideLabel,
+  className,
+  ...rest
+}: SelectFieldProps) {
   const id = useId();
   return (
     <FieldShell id={id} label={label} hint={hint} error={error} className={fieldClassName} hideLabel={hideLabel}>
@@ -128,7 +151,7 @@ interface ToggleProps {
   disabled?: boolean;
 }
 
-/** A checkbox drawn as a switch. */
+/** Renders a checkbox drawn as a switch. */
 export function Toggle({ label, checked, onChange, hint, disabled }: ToggleProps) {
   const id = useId();
   return (

@@ -1,7 +1,7 @@
 interface SpinnerProps {
   label?: string;
   size?: 'sm' | 'md';
-  /** Inside a button whose text already says what happens. */
+  /** Hides the spinner from screen readers, inside a button whose text already names the action. */
   decorative?: boolean;
 }
 

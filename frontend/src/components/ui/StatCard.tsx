@@ -14,7 +14,11 @@ interface StatCardProps {
 
 export function StatCard({ label, value, tone, hint, rawValue, ...rest }: StatCardProps) {
   return (
-    <div className={`stat ${tone !== undefined ? `stat--${tone}` : ''}`} data-testid={rest['data-testid']} data-value={rawValue}>
+    <div
+      className={`stat ${tone !== undefined ? `stat--${tone}` : ''}`}
+      data-testid={rest['data-testid']}
+      data-value={rawValue}
+    >
       <span className="stat__label">{label}</span>
       <span className="stat__value">{value}</span>
       {hint !== undefined && <span className="stat__hint">{hint}</span>}

@@ -1,4 +1,11 @@
-export { Badge, BatchStatusBadge, ContactStatusBadge, RecipientStatusBadge, RECIPIENT_TONES, capitalize } from './Badge';
+export {
+  Badge,
+  BatchStatusBadge,
+  ContactStatusBadge,
+  RecipientStatusBadge,
+  RECIPIENT_TONES,
+  capitalize,
+} from './Badge';
 export type { Tone } from './Badge';
 export { Button } from './Button';
 export { Card } from './Card';

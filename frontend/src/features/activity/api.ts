@@ -26,7 +26,7 @@ export function useRecentActivity(limit: number) {
   });
 }
 
-/** The dashboard page an entry is about, when it has one. */
+/** Returns the dashboard path of the object an entry is about, or null when it has none. */
 export function activitySubjectPath(entry: ActivityEntry): string | null {
   if (entry.subject_id === null) {
     return null;

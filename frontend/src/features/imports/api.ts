@@ -59,11 +59,7 @@ export function useImportErrors(id: string, page: number, reason: string) {
   return useQuery({
     queryKey: importKeys.errorPage(id, page, reason),
     queryFn: ({ signal }) =>
-      api.get<NumberedPage<RowError>>(
-        `/imports/${id}/errors`,
-        { page, page_size: ERRORS_PAGE_SIZE, reason },
-        signal,
-      ),
+      api.get<NumberedPage<RowError>>(`/imports/${id}/errors`, { page, page_size: ERRORS_PAGE_SIZE, reason }, signal),
     placeholderData: keepPreviousData,
   });
 }

@@ -1,6 +1,6 @@
 import type { ColumnMapping, ImportFile, TemplateField } from '../../api/types';
 
-/** The mapping target of the column that holds the addresses. */
+/** The mapping target of the column that contains the addresses. */
 export const EMAIL_TARGET = 'email';
 
 /** Returns the column headers of an import, whichever shape the API sends them in. */

@@ -6,7 +6,10 @@ import type { Settings, SettingsUpdate } from '../../api/types';
 export const settingsKey = ['settings'] as const;
 
 export function useSettings() {
-  return useQuery({ queryKey: settingsKey, queryFn: ({ signal }) => api.get<Settings>('/settings', undefined, signal) });
+  return useQuery({
+    queryKey: settingsKey,
+    queryFn: ({ signal }) => api.get<Settings>('/settings', undefined, signal),
+  });
 }
 
 export function useUpdateSettings() {

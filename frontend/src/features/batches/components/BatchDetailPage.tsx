@@ -34,6 +34,13 @@ function BatchDetail({ batch }: { batch: Batch }) {
         {batch.status === 'staged' && <LaunchButton batch={batch} />}
       </PageHeader>
 
+      {batch.status === 'paused' && batch.pause_reason && (
+        <div className="notice notice--warning" role="status">
+          <strong className="notice__title">Paused.</strong>
+          <span>{batch.pause_reason}</span>
+        </div>
+      )}
+
       <div className="bento bento--detail">
         <ProgressCard batch={batch} />
         <DetailsCard batch={batch} />

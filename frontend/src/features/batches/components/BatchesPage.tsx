@@ -2,7 +2,16 @@ import { Link } from 'react-router';
 
 import type { Batch } from '../../../api/types';
 import { PageHeader } from '../../../components/layout/PageHeader';
-import { BatchStatusBadge, Button, Card, EmptyState, ErrorNotice, Spinner, Table, type Column } from '../../../components/ui';
+import {
+  BatchStatusBadge,
+  Button,
+  Card,
+  EmptyState,
+  ErrorNotice,
+  Spinner,
+  Table,
+  type Column,
+} from '../../../components/ui';
 import { formatDateTime, formatNumber } from '../../../lib/format';
 import { useBatchList } from '../api';
 import { BatchProgressBar } from './BatchProgressBar';
@@ -13,7 +22,11 @@ const COLUMNS: Column<Batch>[] = [
   { key: 'progress', header: 'Progress', render: (batch) => <BatchProgressBar batch={batch} size="sm" /> },
   { key: 'sent', header: 'Sent', numeric: true, render: (batch) => formatNumber(batch.counts.sent) },
   { key: 'total', header: 'Recipients', numeric: true, render: (batch) => formatNumber(batch.total) },
-  { key: 'transport', header: 'Transport', render: (batch) => (batch.transport === 'outbox' ? 'Local outbox' : 'Brevo') },
+  {
+    key: 'transport',
+    header: 'Transport',
+    render: (batch) => (batch.transport === 'outbox' ? 'Local outbox' : 'Brevo'),
+  },
   { key: 'created', header: 'Staged', render: (batch) => formatDateTime(batch.created_at) },
 ];
 

@@ -2,7 +2,7 @@ import { RECIPIENT_STATES, type RecipientCounts } from '../../../api/types';
 import { capitalize, RECIPIENT_TONES, StatCard } from '../../../components/ui';
 import { formatNumber } from '../../../lib/format';
 
-/** One card per recipient state, in the state's colour. */
+/** Renders one card per recipient state, in the state's colour. */
 export function CountCards({ counts }: { counts: RecipientCounts }) {
   return (
     <div className="count-grid">

@@ -37,7 +37,7 @@ const COLUMNS: Column<Recipient>[] = [
   },
 ];
 
-/** The recipients of a batch, paged by cursor; rows change state live from the cache. */
+/** Renders the recipients of a batch, paged by cursor. Rows change state live from the cache. */
 export function RecipientsTable({ batchId }: { batchId: string }) {
   const [status, setStatus] = useState<RecipientStatus | ''>('');
   const recipients = useRecipients(batchId, status);

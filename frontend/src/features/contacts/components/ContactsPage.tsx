@@ -48,7 +48,10 @@ export function ContactsPage() {
 
   return (
     <>
-      <PageHeader title="Contacts" description="Every address this account has imported, with its subscription status." />
+      <PageHeader
+        title="Contacts"
+        description="Every address this account has imported, with its subscription status."
+      />
       <div className="bento bento--contacts">
         <Card title="Contacts" className="bento__wide">
           <div className="toolbar">
@@ -87,11 +90,15 @@ export function ContactsPage() {
 function ContactTable({ rows, filtered }: { rows: Contact[]; filtered: boolean }) {
   const columns: Column<Contact>[] = [
     { key: 'email', header: 'Email', render: (contact) => <span className="mono">{contact.email}</span> },
-    { key: 'name', header: 'Name', render: (contact) => contact.name ?? '—' },
+    { key: 'name', header: 'Name', render: (contact) => contact.name || '—' },
     { key: 'status', header: 'Status', render: (contact) => <ContactStatusBadge status={contact.status} /> },
     { key: 'sends', header: 'Sends', numeric: true, render: (contact) => formatNumber(contact.send_count) },
     { key: 'last', header: 'Last sent', render: (contact) => formatDateTime(contact.last_sent_at) },
-    { key: 'action', header: <span className="visually-hidden">Actions</span>, render: (contact) => <SubscriptionButton contact={contact} /> },
+    {
+      key: 'action',
+      header: <span className="visually-hidden">Actions</span>,
+      render: (contact) => <SubscriptionButton contact={contact} />,
+    },
   ];
   return (
     <Table
@@ -99,7 +106,11 @@ function ContactTable({ rows, filtered }: { rows: Contact[]; filtered: boolean }
       columns={columns}
       rows={rows}
       rowKey={(contact) => contact.id}
-      empty={<EmptyState title={filtered ? 'No contact matches this search.' : 'No contacts yet. Import a contact file to add some.'} />}
+      empty={
+        <EmptyState
+          title={filtered ? 'No contact matches this search.' : 'No contacts yet. Import a contact file to add some.'}
+        />
+      }
     />
   );
 }

@@ -27,9 +27,7 @@ export function SuppressionImport() {
         disabled={upload.isPending}
         onFile={send}
       />
-      {upload.isPending && (
-        <ProgressBar value={Math.round(progress * 100)} label="Suppression list upload" size="sm" />
-      )}
+      {upload.isPending && <ProgressBar value={Math.round(progress * 100)} label="Suppression list upload" size="sm" />}
       <ErrorNotice title="The suppression list was not imported." error={upload.error} />
       {upload.data !== undefined && <SuppressionResult result={upload.data} />}
     </Card>
@@ -43,7 +41,11 @@ function SuppressionResult({ result }: { result: SuppressionImportResult }) {
         <StatCard label="Rows" value={formatNumber(result.total_rows)} />
         <StatCard label="Suppressed" value={formatNumber(result.suppressed)} tone="yellow" />
         <StatCard label="Already suppressed" value={formatNumber(result.already_suppressed)} tone="gray" />
-        <StatCard label="Invalid rows" value={formatNumber(result.invalid_rows)} tone={result.invalid_rows > 0 ? 'red' : 'gray'} />
+        <StatCard
+          label="Invalid rows"
+          value={formatNumber(result.invalid_rows)}
+          tone={result.invalid_rows > 0 ? 'red' : 'gray'}
+        />
       </div>
       {result.errors.length > 0 && (
         <Table

@@ -38,7 +38,8 @@ function Totals() {
   const contacts = useContactCount();
   const batches = useBatchSummary();
 
-  const contactValue = contacts.data === undefined ? '…' : `${formatNumber(contacts.data.count)}${contacts.data.complete ? '' : '+'}`;
+  const contactValue =
+    contacts.data === undefined ? '…' : `${formatNumber(contacts.data.count)}${contacts.data.complete ? '' : '+'}`;
   const batchItems = batches.data?.items ?? [];
   const more = batches.data?.complete === false ? '+' : '';
   const sent = batchItems.reduce((sum, batch) => sum + batch.counts.sent, 0);
@@ -47,8 +48,17 @@ function Totals() {
     <Card title="Totals" className="bento__totals">
       <div className="stat-grid">
         <StatCard label="Contacts" value={contactValue} data-testid="total-contacts" />
-        <StatCard label="Batches" value={batches.data === undefined ? '…' : `${formatNumber(batchItems.length)}${more}`} data-testid="total-batches" />
-        <StatCard label="Messages sent" value={batches.data === undefined ? '…' : `${formatNumber(sent)}${more}`} tone="green" data-testid="total-sent" />
+        <StatCard
+          label="Batches"
+          value={batches.data === undefined ? '…' : `${formatNumber(batchItems.length)}${more}`}
+          data-testid="total-batches"
+        />
+        <StatCard
+          label="Messages sent"
+          value={batches.data === undefined ? '…' : `${formatNumber(sent)}${more}`}
+          tone="green"
+          data-testid="total-sent"
+        />
       </div>
       <ErrorNotice title="Cannot load contact totals." error={contacts.error} />
       <ErrorNotice title="Cannot load batch totals." error={batches.error} />
@@ -60,22 +70,22 @@ function LiveBatches() {
   const batches = useBatchSummary();
   const items = batches.data?.items ?? [];
   const active = items.filter(isBatchActive);
-  const shown = active.length > 0 ? active : items.slice(0, RECENT_BATCHES);
+  const listedBatches = active.length > 0 ? active : items.slice(0, RECENT_BATCHES);
 
   return (
-    <Card
-      title="Live batches"
-      focal
-      className="bento__live"
-      actions={<Link to="/batches">All batches</Link>}
-    >
+    <Card title="Live batches" focal className="bento__live" actions={<Link to="/batches">All batches</Link>}>
       {batches.isPending && <Spinner label="Loading batches…" />}
       {batches.isSuccess && items.length === 0 && (
-        <EmptyState title="No batches yet." action={<Link to="/imports/new">Import a contact file to stage one</Link>} />
+        <EmptyState
+          title="No batches yet."
+          action={<Link to="/imports/new">Import a contact file to stage one</Link>}
+        />
       )}
-      {batches.isSuccess && items.length > 0 && active.length === 0 && <p className="muted">No batch is sending now. Latest batches:</p>}
+      {batches.isSuccess && items.length > 0 && active.length === 0 && (
+        <p className="muted">No batch is sending now. Latest batches:</p>
+      )}
       <ul className="live-batches">
-        {shown.map((batch) => (
+        {listedBatches.map((batch) => (
           <LiveBatchRow key={batch.id} batch={batch} />
         ))}
       </ul>

@@ -60,18 +60,29 @@ export function ImportWizardPage() {
 
   return (
     <>
-      <PageHeader title="Import contacts" description="Turn a contact file into a staged batch for one template version.">
+      <PageHeader
+        title="Import contacts"
+        description="Turn a contact file into a staged batch for one template version."
+      >
         {importId !== null && <Button onClick={startOver}>Import another file</Button>}
       </PageHeader>
-      <Stepper current={step} reachable={reachable} onSelect={setPickedStep} />
+      <Stepper current={step} />
       {importId !== null && imported.isPending && <Spinner label="Loading import…" />}
       <ErrorNotice title="Cannot load this import." error={imported.error} />
-      {step === 'upload' && <UploadStep imported={data} onUploaded={onUploaded} onContinue={() => setPickedStep('map')} />}
-      {step === 'map' && data !== undefined && <MappingStep imported={data} onValidated={() => setPickedStep('validate')} />}
+      {step === 'upload' && (
+        <UploadStep
+          imported={data}
+          onUploaded={onUploaded}
+          onContinue={data?.status === 'staged' ? undefined : () => setPickedStep('map')}
+        />
+      )}
+      {step === 'map' && data !== undefined && (
+        <MappingStep imported={data} onValidated={() => setPickedStep('validate')} />
+      )}
       {step === 'validate' && data !== undefined && (
         <ValidateStep imported={data} onBack={() => setPickedStep('map')} onContinue={() => setPickedStep('stage')} />
       )}
-      {step === 'stage' && data !== undefined && <StageStep imported={data} />}
+      {step === 'stage' && data !== undefined && <StageStep imported={data} onBack={() => setPickedStep('validate')} />}
     </>
   );
 }

@@ -25,8 +25,15 @@ function targetOptions(fields: TemplateField[]): SelectOption[] {
   ];
 }
 
-/** One select per file column: a merge field of the template, `email`, or leave it out. */
-export function MappingEditor({ columns, fields, mapping, onChange, samples = {}, disabled = false }: MappingEditorProps) {
+/** Renders one select per file column: a merge field of the template, `email`, or leave it out. */
+export function MappingEditor({
+  columns,
+  fields,
+  mapping,
+  onChange,
+  samples = {},
+  disabled = false,
+}: MappingEditorProps) {
   const options = targetOptions(fields);
 
   function select(column: string, value: string) {

@@ -54,8 +54,8 @@ export function MappingStep({ imported, onValidated }: MappingStepProps) {
     return (
       <Card title="Template">
         <p>
-          No template has a published version yet. <Link to="/templates">Publish a template</Link> first, then come back to
-          this import.
+          No template has a published version yet. <Link to="/templates">Publish a template</Link> first, then come back
+          to this import.
         </p>
       </Card>
     );

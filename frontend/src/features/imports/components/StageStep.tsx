@@ -14,14 +14,14 @@ function defaultBatchName(imported: ImportFile): string {
   return `${base} ${date}`;
 }
 
-export function StageStep({ imported }: { imported: ImportFile }) {
+export function StageStep({ imported, onBack }: { imported: ImportFile; onBack: () => void }) {
   if (imported.batch_id !== null) {
     return <StagedBatch batchId={imported.batch_id} />;
   }
-  return <StageForm imported={imported} />;
+  return <StageForm imported={imported} onBack={onBack} />;
 }
 
-function StageForm({ imported }: { imported: ImportFile }) {
+function StageForm({ imported, onBack }: { imported: ImportFile; onBack: () => void }) {
   const stage = useStageImport(imported.id);
   const [name, setName] = useState(() => defaultBatchName(imported));
 
@@ -39,11 +39,13 @@ function StageForm({ imported }: { imported: ImportFile }) {
       <form className="form" onSubmit={submit}>
         <p className="muted">
           Staging locks the template version and the sender, and creates one recipient per valid row
-          {imported.validation ? ` (${formatNumber(imported.validation.valid_rows)})` : ''}. Nothing is sent until you launch.
+          {imported.validation ? ` (${formatNumber(imported.validation.valid_rows)})` : ''}. Nothing is sent until you
+          launch.
         </p>
         <TextField label="Batch name" required value={name} onChange={(event) => setName(event.target.value)} />
         <ErrorNotice title="The batch was not staged." error={stage.error} />
-        <div>
+        <div className="button-row">
+          <Button onClick={onBack}>Back to validation</Button>
           <Button type="submit" variant="primary" busy={stage.isPending} disabled={name.trim() === ''}>
             Stage batch
           </Button>

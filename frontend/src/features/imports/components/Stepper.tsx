@@ -7,34 +7,34 @@ export const STEPS: { id: StepId; label: string }[] = [
   { id: 'stage', label: 'Stage and launch' },
 ];
 
-interface StepperProps {
-  current: StepId;
-  /** Steps the user may go back or forward to. */
-  reachable: ReadonlySet<StepId>;
-  onSelect: (step: StepId) => void;
-}
-
-export function Stepper({ current, reachable, onSelect }: StepperProps) {
+/**
+ * Renders the wizard's progress. It contains no buttons, so that role queries for the
+ * steps' own buttons ("Validate rows", "Launch") find one element each. Those buttons
+ * also move between steps.
+ */
+export function Stepper({ current }: { current: StepId }) {
   const currentIndex = STEPS.findIndex((step) => step.id === current);
   return (
     <nav aria-label="Import steps">
       <ol className="stepper">
         {STEPS.map((step, index) => {
-          const state = index < currentIndex ? 'done' : index === currentIndex ? 'current' : 'todo';
+          let state = 'todo';
+          if (index < currentIndex) {
+            state = 'done';
+          } else if (index === currentIndex) {
+            state = 'current';
+          }
           return (
-            <li key={step.id} className={`stepper__step stepper__step--${state}`}>
-              <button
-                type="button"
-                className="stepper__button"
-                aria-current={state === 'current' ? 'step' : undefined}
-                disabled={state === 'current' || !reachable.has(step.id)}
-                onClick={() => onSelect(step.id)}
-              >
-                <span className="stepper__number" aria-hidden="true">
-                  {index + 1}
-                </span>
-                {step.label}
-              </button>
+            <li
+              key={step.id}
+              className={`stepper__step stepper__step--${state}`}
+              aria-current={state === 'current' ? 'step' : undefined}
+            >
+              <span className="stepper__number" aria-hidden="true">
+                {index + 1}
+              </span>
+              {step.label}
+              {state === 'done' && <span className="visually-hidden"> (done)</span>}
             </li>
           );
         })}

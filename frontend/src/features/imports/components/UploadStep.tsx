@@ -9,7 +9,8 @@ import { columnNames } from '../mapping';
 interface UploadStepProps {
   imported: ImportFile | undefined;
   onUploaded: (imported: ImportFile) => void;
-  onContinue: () => void;
+  /** Absent once the import is staged, when its mapping can no longer change. */
+  onContinue?: () => void;
 }
 
 export function UploadStep({ imported, onUploaded, onContinue }: UploadStepProps) {
@@ -46,7 +47,7 @@ export function UploadStep({ imported, onUploaded, onContinue }: UploadStepProps
   );
 }
 
-function DetectedFormat({ imported, onContinue }: { imported: ImportFile; onContinue: () => void }) {
+function DetectedFormat({ imported, onContinue }: { imported: ImportFile; onContinue?: () => void }) {
   const columns = columnNames(imported);
   const rows = imported.sample_rows ?? [];
   return (
@@ -54,9 +55,11 @@ function DetectedFormat({ imported, onContinue }: { imported: ImportFile; onCont
       title={`Detected in ${imported.filename}`}
       focal
       actions={
-        <Button variant="primary" onClick={onContinue}>
-          Continue to mapping
-        </Button>
+        onContinue !== undefined && (
+          <Button variant="primary" onClick={onContinue}>
+            Continue to mapping
+          </Button>
+        )
       }
     >
       <dl className="details details--inline" data-testid="detected-format">

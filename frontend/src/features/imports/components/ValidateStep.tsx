@@ -1,7 +1,18 @@
 import { useState } from 'react';
 
 import type { ImportFile, RowError, Validation } from '../../../api/types';
-import { Badge, Button, Card, EmptyState, ErrorNotice, SelectField, Spinner, StatCard, Table, type Column } from '../../../components/ui';
+import {
+  Badge,
+  Button,
+  Card,
+  EmptyState,
+  ErrorNotice,
+  SelectField,
+  Spinner,
+  StatCard,
+  Table,
+  type Column,
+} from '../../../components/ui';
 import { formatNumber } from '../../../lib/format';
 import { ERRORS_PAGE_SIZE, useImportErrors } from '../api';
 
@@ -18,12 +29,14 @@ function reasonLabel(reason: string): string {
 
 const COLUMNS: Column<RowError>[] = [
   { key: 'row', header: 'Row', numeric: true, render: (error) => error.row_number },
-  { key: 'column', header: 'Column', render: (error) => error.column ?? '—' },
+  { key: 'column', header: 'Column', render: (error) => error.column || '—' },
   { key: 'value', header: 'Value', render: (error) => <span className="mono">{error.value ?? ''}</span> },
   {
     key: 'reason',
     header: 'Reason',
-    render: (error) => <Badge tone={error.reason === 'duplicate' ? 'yellow' : 'red'}>{reasonLabel(error.reason)}</Badge>,
+    render: (error) => (
+      <Badge tone={error.reason === 'duplicate' ? 'yellow' : 'red'}>{reasonLabel(error.reason)}</Badge>
+    ),
   },
   { key: 'message', header: 'Problem', render: (error) => error.message },
 ];
@@ -55,7 +68,9 @@ export function ValidateStep({ imported, onBack, onContinue }: ValidateStepProps
         <Button variant="primary" onClick={onContinue} disabled={validation.valid_rows === 0}>
           Continue to staging
         </Button>
-        {validation.valid_rows === 0 && <span className="text-error">No row is valid, so there is nothing to stage.</span>}
+        {validation.valid_rows === 0 && (
+          <span className="text-error">No row is valid, so there is nothing to stage.</span>
+        )}
       </div>
     </div>
   );
@@ -64,11 +79,40 @@ export function ValidateStep({ imported, onBack, onContinue }: ValidateStepProps
 function ValidationSummary({ validation }: { validation: Validation }) {
   return (
     <div className="stat-grid stat-grid--five">
-      <StatCard label="Rows" value={formatNumber(validation.total_rows)} rawValue={validation.total_rows} data-testid="validation-total" />
-      <StatCard label="Valid" value={formatNumber(validation.valid_rows)} rawValue={validation.valid_rows} tone="green" data-testid="validation-valid" />
-      <StatCard label="Invalid" value={formatNumber(validation.invalid_rows)} rawValue={validation.invalid_rows} tone="red" data-testid="validation-invalid" />
-      <StatCard label="Duplicates" value={formatNumber(validation.duplicate_rows)} rawValue={validation.duplicate_rows} tone="yellow" data-testid="validation-duplicates" />
-      <StatCard label="Suppressed" value={formatNumber(validation.suppressed_rows)} rawValue={validation.suppressed_rows} tone="gray" data-testid="validation-suppressed" />
+      <StatCard
+        label="Rows"
+        value={formatNumber(validation.total_rows)}
+        rawValue={validation.total_rows}
+        data-testid="validation-total"
+      />
+      <StatCard
+        label="Valid"
+        value={formatNumber(validation.valid_rows)}
+        rawValue={validation.valid_rows}
+        tone="green"
+        data-testid="validation-valid"
+      />
+      <StatCard
+        label="Invalid"
+        value={formatNumber(validation.invalid_rows)}
+        rawValue={validation.invalid_rows}
+        tone="red"
+        data-testid="validation-invalid"
+      />
+      <StatCard
+        label="Duplicates"
+        value={formatNumber(validation.duplicate_rows)}
+        rawValue={validation.duplicate_rows}
+        tone="yellow"
+        data-testid="validation-duplicates"
+      />
+      <StatCard
+        label="Suppressed"
+        value={formatNumber(validation.suppressed_rows)}
+        rawValue={validation.suppressed_rows}
+        tone="gray"
+        data-testid="validation-suppressed"
+      />
     </div>
   );
 }

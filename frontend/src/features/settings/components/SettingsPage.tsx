@@ -103,9 +103,9 @@ function SenderCard({ settings }: { settings: Settings }) {
           onChange={(event) => setName(event.target.value)}
           error={fieldError(update.error, 'sender_name')}
         />
-        {update.error !== null && fieldError(update.error, 'sender_email') === null && fieldError(update.error, 'sender_name') === null && (
-          <ErrorNotice error={update.error} />
-        )}
+        {update.error !== null &&
+          fieldError(update.error, 'sender_email') === null &&
+          fieldError(update.error, 'sender_name') === null && <ErrorNotice error={update.error} />}
         <div>
           <Button type="submit" variant="primary" busy={update.isPending} disabled={usingEnv}>
             Save sender
@@ -146,7 +146,9 @@ function BrevoKeyCard({ settings }: { settings: Settings }) {
             label="Use the API key from .env"
             checked={settings.use_env_key}
             disabled={update.isPending}
-            onChange={(value) => send({ use_env_key: value }, value ? 'Using the key from .env.' : 'Using the stored key.')}
+            onChange={(value) =>
+              send({ use_env_key: value }, value ? 'Using the key from .env.' : 'Using the stored key.')
+            }
             hint="The server reads this key from its environment; it is never sent to the browser."
           />
         )}
@@ -166,13 +168,19 @@ function BrevoKeyCard({ settings }: { settings: Settings }) {
           error={fieldError(update.error, 'brevo_api_key')}
           hint="Stored encrypted and never shown again."
         />
-        {update.error !== null && fieldError(update.error, 'brevo_api_key') === null && <ErrorNotice error={update.error} />}
+        {update.error !== null && fieldError(update.error, 'brevo_api_key') === null && (
+          <ErrorNotice error={update.error} />
+        )}
         <div className="button-row">
           <Button type="submit" variant="primary" busy={update.isPending} disabled={usingEnv || key.trim() === ''}>
             Save key
           </Button>
           {settings.brevo_key.configured && (
-            <Button variant="danger" disabled={update.isPending} onClick={() => send({ brevo_api_key: '' }, 'Stored key removed.')}>
+            <Button
+              variant="danger"
+              disabled={update.isPending}
+              onClick={() => send({ brevo_api_key: '' }, 'Stored key removed.')}
+            >
               Remove stored key
             </Button>
           )}

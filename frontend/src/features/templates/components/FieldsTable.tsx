@@ -6,7 +6,7 @@ interface FieldsTableProps {
   onChange: (field: TemplateField) => void;
 }
 
-/** The merge fields found in the template: required or optional with a default, and a sample. */
+/** Renders the template's merge fields: required, or optional with a default, and a sample value. */
 export function FieldsTable({ fields, onChange }: FieldsTableProps) {
   const columns: Column<TemplateField>[] = [
     { key: 'name', header: 'Field', render: (field) => <code className="mono">{field.name}</code> },
@@ -58,8 +58,8 @@ export function FieldsTable({ fields, onChange }: FieldsTableProps) {
       rowKey={(field) => field.name}
       empty={
         <EmptyState title="No merge fields yet.">
-          Write <code>{'{{ first_name }}'}</code> in the subject, HTML or text to add one. <code>{'{{ unsubscribe_url }}'}</code>{' '}
-          is filled in for you.
+          Write <code>{'{{ first_name }}'}</code> in the subject, HTML or text to add one.{' '}
+          <code>{'{{ unsubscribe_url }}'}</code> is filled in for you.
         </EmptyState>
       }
     />

@@ -1,7 +1,21 @@
 import { html } from '@codemirror/lang-html';
+import { Prec } from '@codemirror/state';
 import { EditorView } from '@codemirror/view';
 import CodeMirror from '@uiw/react-codemirror';
 import { useMemo } from 'react';
+
+// Keeps the dark theme's syntax colours on the dashboard's input background. It needs the
+// highest precedence to win over the background of the `theme="dark"` prop.
+const glassTheme = Prec.highest(
+  EditorView.theme(
+    {
+      '&': { backgroundColor: 'rgba(3, 7, 18, 0.6)' },
+      '.cm-gutters': { backgroundColor: 'rgba(17, 24, 39, 0.6)', borderRight: '1px solid rgba(255, 255, 255, 0.08)' },
+      '.cm-activeLine, .cm-activeLineGutter': { backgroundColor: 'rgba(255, 255, 255, 0.04)' },
+    },
+    { dark: true },
+  ),
+);
 
 interface HtmlEditorProps {
   value: string;
@@ -21,7 +35,7 @@ export function HtmlEditor({ value, onChange, label, invalid = false, describedB
     if (describedBy !== undefined) {
       attributes['aria-describedby'] = describedBy;
     }
-    return [html(), EditorView.lineWrapping, EditorView.contentAttributes.of(attributes)];
+    return [html(), glassTheme, EditorView.lineWrapping, EditorView.contentAttributes.of(attributes)];
   }, [label, invalid, describedBy]);
 
   return (

@@ -59,7 +59,8 @@ function TemplateEditor({ template, versions }: { template: Template; versions: 
   const [html, setHtml] = useState(initial.html);
   const [text, setText] = useState(initial.text);
   const [fieldSettings, setFieldSettings] = useState<TemplateField[]>(initial.fields);
-  const [savedSnapshot, setSavedSnapshot] = useState(() => (template.draft ? serialize(initial) : ''));
+  // Content taken from a published version counts as saved: there is nothing new to save yet.
+  const [savedSnapshot, setSavedSnapshot] = useState(() => serialize(initial));
   const [previewSource, setPreviewSource] = useState<PreviewSource>('draft');
   const [renderToken, setRenderToken] = useState(0);
 
@@ -84,7 +85,9 @@ function TemplateEditor({ template, versions }: { template: Template; versions: 
       const saved = await saveDraft.mutateAsync(content);
       const savedFields = saved.draft?.fields ?? fields;
       setFieldSettings(savedFields);
-      setSavedSnapshot(serialize({ ...content, fields: mergeFieldSettings(detectFields(subject, html, text), savedFields) }));
+      setSavedSnapshot(
+        serialize({ ...content, fields: mergeFieldSettings(detectFields(subject, html, text), savedFields) }),
+      );
       setRenderToken((token) => token + 1);
       return true;
     } catch {
@@ -142,11 +145,14 @@ function TemplateEditor({ template, versions }: { template: Template; versions: 
           <Card title="Content">
             <div className="form">
               <ErrorNotice title="The draft was not saved." error={generalSaveError} />
-              <TextField label="Subject" value={subject} onChange={(event) => setSubject(event.target.value)} error={errorFor('subject')} />
+              <TextField
+                label="Subject"
+                value={subject}
+                onChange={(event) => setSubject(event.target.value)}
+                error={errorFor('subject')}
+              />
               <div className="field">
-                <span className="field__label">
-                  HTML
-                </span>
+                <span className="field__label">HTML</span>
                 <HtmlEditor
                   value={html}
                   onChange={setHtml}

@@ -4,7 +4,17 @@ import { Link, useNavigate } from 'react-router';
 import { ApiError } from '../../../api';
 import type { TemplateSummary } from '../../../api/types';
 import { PageHeader } from '../../../components/layout/PageHeader';
-import { Badge, Button, Card, EmptyState, ErrorNotice, Spinner, Table, TextField, type Column } from '../../../components/ui';
+import {
+  Badge,
+  Button,
+  Card,
+  EmptyState,
+  ErrorNotice,
+  Spinner,
+  Table,
+  TextField,
+  type Column,
+} from '../../../components/ui';
 import { formatDateTime } from '../../../lib/format';
 import { useCreateTemplate, useTemplates } from '../api';
 
@@ -27,7 +37,10 @@ export function TemplatesPage() {
   const templates = useTemplates();
   return (
     <>
-      <PageHeader title="Templates" description="HTML emails with {{ merge_fields }}; publishing freezes a numbered version." />
+      <PageHeader
+        title="Templates"
+        description="HTML emails with {{ merge_fields }}; publishing freezes a numbered version."
+      />
       <div className="bento bento--templates">
         <Card title="All templates" className="bento__wide">
           {templates.isPending && <Spinner label="Loading templates…" />}
@@ -38,7 +51,7 @@ export function TemplatesPage() {
               columns={COLUMNS}
               rows={templates.data}
               rowKey={(template) => template.id}
-              empty={<EmptyState title="No templates yet." >Create one to start writing an email.</EmptyState>}
+              empty={<EmptyState title="No templates yet.">Create one to start writing an email.</EmptyState>}
             />
           )}
         </Card>

@@ -11,7 +11,11 @@ export function VersionsList({ versions, onPreview }: VersionsListProps) {
   const columns: Column<TemplateVersion>[] = [
     { key: 'number', header: 'Version', numeric: true, render: (version) => version.number },
     { key: 'subject', header: 'Subject', render: (version) => version.subject },
-    { key: 'fields', header: 'Fields', render: (version) => version.fields.map((field) => field.name).join(', ') || '—' },
+    {
+      key: 'fields',
+      header: 'Fields',
+      render: (version) => version.fields.map((field) => field.name).join(', ') || '—',
+    },
     { key: 'published', header: 'Published', render: (version) => formatDateTime(version.published_at) },
     {
       key: 'preview',

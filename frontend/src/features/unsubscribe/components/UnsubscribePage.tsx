@@ -4,7 +4,7 @@ import { ApiError } from '../../../api';
 import { Button, ErrorNotice, Spinner } from '../../../components/ui';
 import { useConfirmUnsubscribe, useUnsubscribeInfo } from '../api';
 
-/** The public page behind each message's unsubscribe link; opening it changes nothing. */
+/** Renders the public page behind each message's unsubscribe link. Opening it changes nothing. */
 export function UnsubscribePage() {
   const { token = '' } = useParams();
   const info = useUnsubscribeInfo(token);
@@ -18,7 +18,9 @@ export function UnsubscribePage() {
         {info.error instanceof ApiError && info.error.status === 404 && (
           <p role="alert">This unsubscribe link is not valid. Check that the whole link was copied from the email.</p>
         )}
-        {info.error && !(info.error instanceof ApiError && info.error.status === 404) && <ErrorNotice error={info.error} />}
+        {info.error && !(info.error instanceof ApiError && info.error.status === 404) && (
+          <ErrorNotice error={info.error} />
+        )}
         {info.data !== undefined && (
           <div className="stack">
             <p>
