@@ -250,3 +250,38 @@ def worker(settings: Settings, tmp_path: Path) -> Iterator[subprocess.Popen[byte
     process = start_worker(settings, tmp_path / "worker.log")
     yield process
     stop_process(process)
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+@pytest.fixture
+async def live_server(settings: Settings, tmp_path: Path) -> AsyncIterator[str]:
+    """The app served by a real uvicorn on 127.0.0.1, for WebSocket and HTTP clients."""
+    import asyncio
+
+    import uvicorn
+
+    port = free_port()
+    origin = f"http://127.0.0.1:{port}"
+    served = create_app(
+        msgspec.structs.replace(settings, web_origin=origin, public_base_url=origin),
+        frontend_dist=tmp_path / "no-frontend",
+    )
+    server = uvicorn.Server(
+        uvicorn.Config(
+            served, host="127.0.0.1", port=port, log_level="warning", ws="websockets-sansio"
+        )
+    )
+    task = asyncio.create_task(server.serve())
+    while not server.started:
+        if task.done():
+            task.result()
+        await asyncio.sleep(0.05)
+    yield origin
+    server.should_exit = True
+    await task

@@ -6,9 +6,11 @@ from typing import Annotated, Any
 
 import msgspec
 from litestar import Controller, Request, Response, get, post
+from litestar.connection import ASGIConnection
 from litestar.datastructures import Cookie
 from litestar.di import Provide
 from litestar.enums import RequestEncodingType
+from litestar.handlers.base import BaseRouteHandler
 from litestar.params import Body, JSONBody
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_204_NO_CONTENT
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -66,10 +68,13 @@ class TokensOut(msgspec.Struct):
     refresh_expires_at: datetime
 
 
-def _require_json(request: Request[Any, Any, Any]) -> None:
-    # Sign-up and sign-in take no CSRF token, because there is no session yet. A cross-site
-    # form can only send form or text bodies, so accepting JSON alone keeps them safe.
-    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+def require_json_body(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+    """Guard: reject a body that is not application/json before Litestar tries to decode it.
+
+    Sign-up and sign-in take no CSRF token, because there is no session yet. A cross-site
+    form can only send form or text bodies, so accepting JSON alone keeps them safe.
+    """
+    content_type = connection.headers.get("content-type", "").split(";")[0].strip().lower()
     if content_type != "application/json":
         raise ValidationError(
             f"Send the body as application/json (got '{content_type or 'none'}')."
@@ -148,7 +153,7 @@ class AuthController(Controller):
     path = "/api/v1/auth"
     tags = ["auth"]
 
-    @post("/signup", status_code=HTTP_201_CREATED)
+    @post("/signup", status_code=HTTP_201_CREATED, guards=[require_json_body])
     async def signup(
         self,
         request: Request[Any, Any, Any],
@@ -156,7 +161,6 @@ class AuthController(Controller):
         db_session: DbSession,
         data: JSONBody[SignupBody],
     ) -> Response[UserOut]:
-        _require_json(request)
         user, tokens = await _auth_service(services, db_session).signup(
             data.email, data.password, data.name
         )
@@ -166,7 +170,7 @@ class AuthController(Controller):
             cookies=_session_cookies(services, tokens, request),
         )
 
-    @post("/login", status_code=HTTP_200_OK)
+    @post("/login", status_code=HTTP_200_OK, guards=[require_json_body])
     async def login(
         self,
         request: Request[Any, Any, Any],
@@ -174,7 +178,6 @@ class AuthController(Controller):
         db_session: DbSession,
         data: JSONBody[LoginBody],
     ) -> Response[UserOut | TokensOut]:
-        _require_json(request)
         user_agent = request.headers.get("user-agent", "")
         user, tokens = await _auth_service(services, db_session).login(
             data.email, data.password, user_agent

@@ -74,7 +74,7 @@ class ContactController(Controller):
         limit: FromQuery[int | None] = None,
     ) -> Page[ContactOut]:
         size = clamp_limit(limit)
-        rows, next_id = await ContactService(db_session, account.id).list(
+        rows, next_id = await ContactService(db_session, account.id).list_contacts(
             search=search, status=status, after=parse_cursor(cursor), limit=size
         )
         return Page([ContactOut.of(row) for row in rows], str(next_id) if next_id else None)

@@ -37,7 +37,7 @@ class ContactService:
         self.session = session
         self.account_id = account_id
 
-    async def list(
+    async def list_contacts(
         self, *, search: str | None, status: str | None, after: UUID | None, limit: int
     ) -> tuple[list[Contact], UUID | None]:
         query = select(Contact).where(Contact.account_id == self.account_id)

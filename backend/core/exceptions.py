@@ -6,7 +6,7 @@ import logging
 from typing import Any
 
 from litestar import Request, Response
-from litestar.exceptions import HTTPException, ValidationException
+from litestar.exceptions import HTTPException, SerializationException, ValidationException
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
 from backend.core.errors import AppError, RateLimitedError
@@ -59,16 +59,23 @@ def validation_exception_handler(
 
 def http_exception_handler(_request: Request[Any, Any, Any], error: HTTPException) -> Response[Any]:
     code = HTTP_CODES.get(error.status_code, "error")
+    message = str(error.detail)
+    if isinstance(error.__cause__, SerializationException):
+        # Litestar re-raises a body that msgspec cannot decode with msgspec's bare message,
+        # such as "Input data was truncated", which does not say that the body was at fault.
+        message = f"The request body is not valid JSON ({message}); send a JSON object."
     return Response(
-        _body(code, str(error.detail)),
+        _body(code, message),
         status_code=error.status_code,
         headers=error.headers or None,
     )
 
 
 def internal_error_handler(request: Request[Any, Any, Any], error: Exception) -> Response[Any]:
-    logger.exception(
-        "unhandled error", extra={"path": request.url.path, "error": type(error).__name__}
+    logger.error(
+        "unhandled error",
+        exc_info=error,
+        extra={"path": request.url.path, "error": type(error).__name__},
     )
     return Response(
         _body("internal_error", "Something went wrong on the server; the error was logged."),

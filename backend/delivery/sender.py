@@ -118,16 +118,21 @@ class BatchSender:
 
     async def _claim(self, session: AsyncSession, batch_id: UUID) -> list[ClaimedRecipient]:
         now = datetime.now(UTC)
+        # A materialized CTE runs the LIMIT ... FOR UPDATE SKIP LOCKED query once. Written as
+        # "WHERE id IN (SELECT ... LIMIT n)", Postgres may evaluate the subquery more than
+        # once and claim more than n rows.
         candidates = (
             select(Recipient.id)
             .where(Recipient.batch_id == batch_id, Recipient.status == "queued")
             .order_by(Recipient.id)
             .limit(self.settings.send_chunk_size)
             .with_for_update(skip_locked=True)
+            .cte("candidates")
+            .prefix_with("MATERIALIZED")
         )
         rows = await session.execute(
             update(Recipient)
-            .where(Recipient.id.in_(candidates.scalar_subquery()), Recipient.status == "queued")
+            .where(Recipient.id.in_(select(candidates.c.id)), Recipient.status == "queued")
             .values(
                 status="processing",
                 lease_until=now + LEASE,

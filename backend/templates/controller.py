@@ -27,7 +27,7 @@ class VersionSummary(msgspec.Struct):
 
 class VersionOut(msgspec.Struct):
     id: UUID
-    template_id: FromPath[UUID]
+    template_id: UUID
     number: int
     subject: str
     html: str
@@ -121,7 +121,7 @@ class TemplateController(Controller):
     async def list_templates(
         self, db_session: DbSession, account: Account
     ) -> list[TemplateSummaryOut]:
-        rows = await TemplateService(db_session, account.id).list()
+        rows = await TemplateService(db_session, account.id).list_templates()
         return [
             TemplateSummaryOut(t.id, t.name, t.created_at, t.updated_at, _summary(latest))
             for t, latest in rows

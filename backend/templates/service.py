@@ -124,7 +124,7 @@ class TemplateService:
         self.session = session
         self.account_id = account_id
 
-    async def list(self) -> list[tuple[Template, TemplateVersion | None]]:
+    async def list_templates(self) -> list[tuple[Template, TemplateVersion | None]]:
         templates = (
             await self.session.scalars(
                 select(Template)

@@ -100,6 +100,7 @@ async def test_signup_rejects_form_body(client: Client) -> None:
 
     assert response.status_code == 400
     assert response.json()["code"] == "validation_error"
+    assert "application/json" in response.json()["message"]
     assert not client.cookies.get("access_token")
 
 
@@ -112,6 +113,7 @@ async def test_login_rejects_form_body(client: Client, other_client: Client) -> 
 
     assert response.status_code == 400
     assert response.json()["code"] == "validation_error"
+    assert "application/json" in response.json()["message"]
     assert not other_client.cookies.get("access_token")
 
 

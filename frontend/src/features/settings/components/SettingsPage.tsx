@@ -32,16 +32,37 @@ function SettingsForms({ settings }: { settings: Settings }) {
   );
 }
 
+// The server takes the key and the sender from .env when the toggle is on or the account has
+// none stored (AccountSettingsService.delivery_config), so the toggles alone do not tell.
+function keyInUse(settings: Settings): string {
+  const fromEnv = settings.env_key_available && (settings.use_env_key || !settings.brevo_key.configured);
+  return fromEnv ? 'the API key from .env' : `the stored key ending in ${settings.brevo_key.last4 ?? '…'}`;
+}
+
+function senderInUse(settings: Settings): string {
+  const envSender = settings.env_sender;
+  if (envSender !== null && (settings.use_env_sender || settings.sender_email === '')) {
+    return `${envSender.name ? `${envSender.name} ` : ''}<${envSender.email}>, from .env`;
+  }
+  if (settings.sender_email === '') {
+    return 'not set';
+  }
+  return `${settings.sender_name ? `${settings.sender_name} ` : ''}<${settings.sender_email}>`;
+}
+
 function TransportCard({ settings }: { settings: Settings }) {
   return (
-    <Card title="Transport" focal className="bento__wide">
+    <Card title="Transport" focal className="bento__wide" data-testid="transport">
       {settings.transport === 'brevo' ? (
-        <p>
-          <Badge tone="green" pulse>
-            Brevo
-          </Badge>{' '}
-          Messages are sent through Brevo&apos;s transactional API.
-        </p>
+        <>
+          <p>
+            <Badge tone="green" pulse>
+              Brevo
+            </Badge>{' '}
+            Messages are sent through Brevo&apos;s transactional API with {keyInUse(settings)}.
+          </p>
+          <p className="muted">Sender: {senderInUse(settings)}</p>
+        </>
       ) : (
         <p>
           <Badge tone="yellow">Local outbox</Badge> Messages are written to data/outbox/, not sent. Add a Brevo API key
