@@ -157,5 +157,5 @@ def spa_fallback(
     index = dist / "index.html"
     is_page = request.method in ("GET", "HEAD") and not path.startswith(("/api/", "/schema"))
     if is_page and index.is_file():
-        return File(index, content_disposition_type="inline", media_type="text/html")  # type: ignore[return-value]
+        return File(index, content_disposition_type="inline", media_type="text/html")
     return http_exception_handler(request, error)

@@ -101,7 +101,7 @@ class BatchController(Controller):
         cursor: FromQuery[str | None] = None,
         limit: FromQuery[int | None] = None,
     ) -> Page[BatchOut]:
-        rows, next_id = await BatchService(db_session, account.id).list(
+        rows, next_id = await BatchService(db_session, account.id).list_batches(
             after=parse_cursor(cursor), limit=clamp_limit(limit)
         )
         items = [await batch_out(db_session, row) for row in rows]

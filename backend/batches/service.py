@@ -60,7 +60,9 @@ class BatchService:
         self.session = session
         self.account_id = account_id
 
-    async def list(self, *, after: UUID | None, limit: int) -> tuple[list[Batch], UUID | None]:
+    async def list_batches(
+        self, *, after: UUID | None, limit: int
+    ) -> tuple[list[Batch], UUID | None]:
         query = select(Batch).where(Batch.account_id == self.account_id)
         if after is not None:
             query = query.where(Batch.id < after)
@@ -85,7 +87,8 @@ class BatchService:
         if status:
             if status not in RECIPIENT_STATUSES:
                 raise ValidationError(
-                    f"'{status}' is not a recipient status; use one of {', '.join(RECIPIENT_STATUSES)}.",
+                    f"'{status}' is not a recipient status; use one of "
+                    f"{', '.join(RECIPIENT_STATUSES)}.",
                     field="status",
                 )
             query = query.where(Recipient.status == status)

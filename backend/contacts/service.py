@@ -44,12 +44,15 @@ class ContactService:
         if status:
             if status not in CONTACT_STATUSES:
                 raise ValidationError(
-                    f"'{status}' is not a contact status; use one of {', '.join(CONTACT_STATUSES)}.",
+                    f"'{status}' is not a contact status; "
+                    f"use one of {', '.join(CONTACT_STATUSES)}.",
                     field="status",
                 )
             query = query.where(Contact.status == status)
         if search and search.strip():
-            pattern = "%" + search.strip().lower().replace("%", r"\%").replace("_", r"\_") + "%"
+            # The backslash is the escape character, so it is escaped first.
+            term = search.strip().lower().replace("\\", "\\\\")
+            pattern = "%" + term.replace("%", r"\%").replace("_", r"\_") + "%"
             query = query.where(
                 or_(
                     Contact.email_key.like(pattern, escape="\\"),

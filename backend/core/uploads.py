@@ -36,7 +36,8 @@ async def save_upload(
                 size += len(chunk)
                 if size > limit:
                     raise PayloadTooLargeError(
-                        f"{filename} is larger than the upload limit of {settings.upload_max_mb} MB; "
+                        f"{filename} is larger than the upload limit of "
+                        f"{settings.upload_max_mb} MB; "
                         "split the file or raise UPLOAD_MAX_MB."
                     )
                 target.write(chunk)

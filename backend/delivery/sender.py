@@ -15,11 +15,11 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 from uuid import UUID
 
 import aiohttp
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import Table, bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.accounts.service import AccountSettingsService
@@ -269,7 +269,7 @@ class BatchSender:
         async with self.database.session() as session:
             await session.execute(update(Recipient), rows)
             if delivered:
-                contacts = Contact.__table__
+                contacts = cast("Table", Contact.__table__)
                 await session.execute(
                     update(contacts)
                     .where(contacts.c.id == bindparam("contact"))
@@ -325,7 +325,8 @@ class BatchSender:
                         session,
                         batch.account_id,
                         "batch_completed",
-                        f"Batch '{batch.name}' completed: {counts['sent']} sent, {counts['failed']} failed, "
+                        f"Batch '{batch.name}' completed: {counts['sent']} sent, "
+                        f"{counts['failed']} failed, "
                         f"{counts['unsubscribed']} skipped as unsubscribed.",
                         subject_type="batch",
                         subject_id=batch.id,

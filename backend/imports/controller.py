@@ -176,7 +176,8 @@ class ImportController(Controller):
     ) -> RowErrorPage:
         if page < 1 or not 1 <= page_size <= 500:
             raise ValidationError(
-                f"page must be 1 or more and page_size between 1 and 500 (got {page} and {page_size}).",
+                "page must be 1 or more and page_size between 1 and 500 "
+                f"(got {page} and {page_size}).",
                 field="page",
             )
         rows, total = await ImportService(db_session, services.settings, account.id).errors(

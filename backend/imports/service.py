@@ -175,7 +175,8 @@ class ImportService:
         duplicates = sorted({field for field in targets if targets.count(field) > 1})
         if duplicates:
             raise ValidationError(
-                f"Several columns are mapped to {', '.join(duplicates)}; map each field from one column.",
+                f"Several columns are mapped to {', '.join(duplicates)}; "
+                "map each field from one column.",
                 field="mapping",
             )
         import_.template_version_id = version.id

@@ -214,6 +214,8 @@ class TemplateService:
             published_at=datetime.now(UTC),
         )
         self.session.add(version)
+        # The flush assigns the version id that the activity event records.
+        await self.session.flush()
         record_activity(
             self.session,
             self.account_id,

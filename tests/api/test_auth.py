@@ -7,6 +7,7 @@ from typing import Any
 
 import bcrypt
 import httpx
+import pytest
 from sqlalchemy import select
 
 from backend.auth.models import User
@@ -351,8 +352,13 @@ async def stored_hash(settings: Settings, email: str) -> str:
         await database.dispose()
 
 
-async def test_login_bcrypt_hash_is_rehashed(client: Client, settings: Settings) -> None:
-    legacy = bcrypt.hashpw(PASSWORD.encode(), bcrypt.gensalt(rounds=4)).decode()
+@pytest.mark.parametrize("prefix", ["$2a$", "$2b$", "$2y$"])
+async def test_login_bcrypt_hash_is_rehashed(
+    client: Client, settings: Settings, prefix: str
+) -> None:
+    # The variants differ only in the bugs of old implementations, so one hash serves all.
+    hashed = bcrypt.hashpw(PASSWORD.encode(), bcrypt.gensalt(rounds=4)).decode()
+    legacy = prefix + hashed.removeprefix("$2b$")
     await insert_user(settings, "legacy@example.com", legacy)
 
     response = await login(client, "legacy@example.com")
@@ -390,9 +396,18 @@ async def test_login_throttled_after_five_failures(client: Client, other_client:
 
     assert response.status_code == 429
     assert response.json()["code"] == "rate_limited"
-    assert response.json()["details"]["retry_after"] > 0
+    assert 0 < response.json()["details"]["retry_after"] <= 900
     assert int(response.headers["Retry-After"]) > 0
     assert not other_client.cookies.get("access_token")
+
+
+async def test_login_throttle_ignores_email_case(client: Client, other_client: Client) -> None:
+    await signup(client)
+    await fail_logins(other_client, " OPS@Example.com", 5)
+
+    response = await login(other_client)
+
+    assert response.status_code == 429
 
 
 async def test_login_throttle_ignores_other_email(client: Client, other_client: Client) -> None:

@@ -336,3 +336,13 @@ async def test_templates_leemunroe_with_fields_publishes(signed_in: Client) -> N
     rendered = await preview(signed_in, template_id, version_id=version["id"])
     assert "<p>Hi Ada,</p>" in rendered["html"]
     assert 'href="#unsubscribe-preview"' in rendered["html"]
+
+
+async def test_templates_publish_activity_names_version(signed_in: Client) -> None:
+    template_id = await create_template(signed_in)
+    await save_draft(signed_in, template_id, **DRAFT)
+
+    version = await publish(signed_in, template_id)
+
+    event = (await signed_in.get("/api/v1/activity")).json()["items"][0]
+    assert event["data"] == {"version_id": version["id"], "number": 1}
