@@ -14,6 +14,7 @@ from litestar.channels.backends.memory import MemoryChannelsBackend
 from litestar.channels.backends.redis import RedisChannelsPubSubBackend
 from litestar.di import Provide
 from litestar.exceptions import HTTPException
+from litestar.logging.config import LoggingConfig
 from litestar.openapi.config import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin
 from litestar.response import File
@@ -36,6 +37,7 @@ from backend.core.logging import configure_logging
 from backend.core.queue import TaskQueue, build_broker
 from backend.core.ratelimit import MemoryWindowCounter, RedisWindowCounter, WindowCounter
 from backend.core.state import AppServices
+from backend.delivery.recovery import recover_interrupted_sends
 from backend.imports.controller import ImportController
 from backend.live.controller import live_socket
 from backend.templates.controller import TemplateController
@@ -82,6 +84,13 @@ def create_app(settings: Settings | None = None, *, frontend_dist: Path | None =
         settings.uploads_dir.mkdir(parents=True, exist_ok=True)
         if not broker.is_worker_process:
             await broker.startup()
+        if settings.inline_queue:
+            await recover_interrupted_sends(services.database, services.queue)
+        if settings.is_production and not settings.public_base_url.startswith("https://"):
+            logger.warning(
+                "PUBLIC_BASE_URL is not HTTPS; mailbox providers expect HTTPS unsubscribe links",
+                extra={"public_base_url": settings.public_base_url},
+            )
         logger.info(
             "api started",
             extra={
@@ -142,6 +151,9 @@ def create_app(settings: Settings | None = None, *, frontend_dist: Path | None =
             render_plugins=[JsonRenderPlugin()],
         ),
         request_max_body_size=2 * 1024 * 1024,
+        # Litestar's default config replaces the root handler, which drops the key=value fields
+        # that configure_logging() adds to every line.
+        logging_config=LoggingConfig(configure_root_logger=False),
         debug=False,
     )
     app.state.services = services

@@ -157,6 +157,9 @@ def settings(database_url: str, redis_url: str | None, tmp_path: Path) -> Settin
         argon2_time_cost=1,
         argon2_memory_kib=1024,
         send_chunk_size=50,
+        # Tests never reach the real Brevo: port 9 (discard) on loopback refuses the
+        # connection. Tests of the Brevo transport point this at the fake Brevo server.
+        brevo_api_base_url="http://127.0.0.1:9",
         web_origin="http://testserver.local",
         public_base_url="http://testserver.local",
     )

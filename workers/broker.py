@@ -16,7 +16,8 @@ from backend.core.database import Database, create_engine
 from backend.core.events import RedisEventPublisher
 from backend.core.logging import configure_logging
 from backend.core.models import metadata
-from backend.core.queue import build_broker
+from backend.core.queue import TaskQueue, build_broker
+from backend.delivery.recovery import recover_interrupted_sends
 from workers.tasks import register_tasks
 
 logger = logging.getLogger("workers")
@@ -53,6 +54,7 @@ async def start_worker(state: TaskiqState) -> None:
         redis=redis,
     )
     logger.info("worker started", extra={"database": settings.database_url.split("://")[0]})
+    await recover_interrupted_sends(state.services.database, TaskQueue(broker))
 
 
 @broker.on_event(TaskiqEvents.WORKER_SHUTDOWN)

@@ -1,0 +1,106 @@
+"""Sends interrupted by a stopped process resume when the next process starts."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from uuid import UUID
+
+import pytest
+from litestar import Litestar
+from litestar.testing import AsyncTestClient
+from sqlalchemy import update
+
+from backend.batches.models import Batch, Recipient
+from backend.core.config import Settings
+from backend.core.database import Database, create_engine
+from backend.core.queue import TaskQueue, build_broker
+from backend.delivery.recovery import recover_interrupted_sends
+from tests.api.test_campaign_flow import upload, wait_for_status
+from tests.conftest import FIXTURES, signup
+
+
+@pytest.fixture
+async def database(settings: Settings) -> AsyncIterator[Database]:
+    # The app's own engine belongs to the test client's event loop; asyncpg connections
+    # cannot cross loops, so the test opens its own.
+    database = Database(create_engine(settings))
+    yield database
+    await database.dispose()
+
+
+@pytest.fixture
+async def queue(settings: Settings, app: Litestar) -> AsyncIterator[TaskQueue]:
+    if settings.inline_queue:
+        yield app.state.services.queue
+        return
+    broker = build_broker(settings)
+    await broker.startup()
+    yield TaskQueue(broker)
+    await broker.shutdown()
+
+
+async def stage_batch(client: AsyncTestClient[Any]) -> dict[str, Any]:
+    version_id = (await client.get("/api/v1/templates")).json()[0]["latest_version"]["id"]
+    import_ = (await upload(client, FIXTURES / "contacts" / "google-contacts.csv")).json()
+    await client.put(
+        f"/api/v1/imports/{import_['id']}/mapping", json={"template_version_id": version_id}
+    )
+    await client.post(f"/api/v1/imports/{import_['id']}/validate")
+    staged = await client.post(f"/api/v1/imports/{import_['id']}/stage", json={"name": "Recovery"})
+    assert staged.status_code == 201, staged.text
+    batch: dict[str, Any] = staged.json()
+    return batch
+
+
+async def test_expired_claims_are_resent_after_restart(
+    client: AsyncTestClient[Any], database: Database, queue: TaskQueue, worker: object
+) -> None:
+    await signup(client)
+    batch = await stage_batch(client)
+    expired = datetime.now(UTC) - timedelta(minutes=10)
+    # What a process killed mid-send leaves: a running batch, claimed recipients, no task.
+    async with database.session() as session:
+        await session.execute(
+            update(Batch)
+            .where(Batch.id == UUID(batch["id"]))
+            .values(status="running", launched_at=expired)
+        )
+        await session.execute(
+            update(Recipient)
+            .where(Recipient.batch_id == UUID(batch["id"]))
+            .values(status="processing", lease_until=expired)
+        )
+        await session.commit()
+
+    restarted = await recover_interrupted_sends(database, queue)
+    done = await wait_for_status(client, batch["id"], "completed")
+
+    assert restarted == 1
+    assert done["counts"]["sent"] == batch["total"]
+    assert done["counts"]["processing"] == 0
+
+
+async def test_live_claims_are_left_alone(
+    client: AsyncTestClient[Any], database: Database, queue: TaskQueue
+) -> None:
+    await signup(client)
+    batch = await stage_batch(client)
+    lease = datetime.now(UTC) + timedelta(minutes=5)
+    async with database.session() as session:
+        await session.execute(
+            update(Batch).where(Batch.id == UUID(batch["id"])).values(status="paused")
+        )
+        await session.execute(
+            update(Recipient)
+            .where(Recipient.batch_id == UUID(batch["id"]))
+            .values(status="processing", lease_until=lease)
+        )
+        await session.commit()
+
+    restarted = await recover_interrupted_sends(database, queue)
+    current = (await client.get(f"/api/v1/batches/{batch['id']}")).json()
+
+    assert restarted == 0
+    assert current["counts"]["processing"] == batch["total"]
