@@ -26,6 +26,7 @@ from litestar.testing import AsyncTestClient
 
 from backend.app import create_app
 from backend.core.config import Settings, load_settings
+from tests.fakes.brevo import FakeBrevo
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
@@ -288,3 +289,15 @@ async def live_server(settings: Settings, tmp_path: Path) -> AsyncIterator[str]:
     yield origin
     server.should_exit = True
     await task
+
+
+BREVO_API_KEY = "xkeysib-" + "a" * 64 + "-DeliveryTest0001"
+
+
+@pytest.fixture
+async def fake_brevo() -> AsyncIterator[FakeBrevo]:
+    """The fake Brevo server on a free loopback port. Use it by overriding `settings`."""
+    fake = FakeBrevo(api_keys=(BREVO_API_KEY,))
+    await fake.start()
+    yield fake
+    await fake.stop()

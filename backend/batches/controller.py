@@ -5,16 +5,19 @@ from typing import Any
 from uuid import UUID
 
 import msgspec
-from litestar import Controller, get, post
-from litestar.params import FromPath, FromQuery
+from litestar import Controller, Response, get, post
+from litestar.params import FromPath, FromQuery, JSONBody
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.auth.guards import Account
 from backend.batches.models import Batch, Recipient
-from backend.batches.service import BatchService, progress_event, recipient_counts
+from backend.batches.service import BatchControls, BatchService, progress_event, recipient_counts
+from backend.core.csv_export import csv_export
 from backend.core.dependencies import DbSession, Services
 from backend.core.pagination import Page, clamp_limit, parse_cursor
+from backend.core.state import AppServices
+from backend.core.uploads import safe_filename
 from backend.templates.models import TemplateVersion
 
 
@@ -35,6 +38,10 @@ class BatchOut(msgspec.Struct):
     created_at: datetime
     launched_at: datetime | None
     completed_at: datetime | None
+
+
+class RetryBody(msgspec.Struct, kw_only=True):
+    recipient_ids: list[UUID] | None = None
 
 
 class RecipientOut(msgspec.Struct):
@@ -138,3 +145,66 @@ class BatchController(Controller):
         out = await batch_out(db_session, batch)
         await services.publisher.publish(account.id, [progress_event(batch, out.counts)])
         return out
+
+    async def _control_response(
+        self, db_session: AsyncSession, services: AppServices, account_id: UUID, batch: Batch
+    ) -> BatchOut:
+        out = await batch_out(db_session, batch)
+        await services.publisher.publish(account_id, [progress_event(batch, out.counts)])
+        return out
+
+    @post("/{batch_id:uuid}/pause", status_code=200)
+    async def pause(
+        self, db_session: DbSession, services: Services, account: Account, batch_id: FromPath[UUID]
+    ) -> BatchOut:
+        batch = await _controls(db_session, services, account.id).pause(batch_id)
+        return await self._control_response(db_session, services, account.id, batch)
+
+    @post("/{batch_id:uuid}/resume", status_code=200)
+    async def resume(
+        self, db_session: DbSession, services: Services, account: Account, batch_id: FromPath[UUID]
+    ) -> BatchOut:
+        batch = await _controls(db_session, services, account.id).resume(batch_id)
+        return await self._control_response(db_session, services, account.id, batch)
+
+    @post("/{batch_id:uuid}/cancel", status_code=200)
+    async def cancel(
+        self, db_session: DbSession, services: Services, account: Account, batch_id: FromPath[UUID]
+    ) -> BatchOut:
+        batch = await _controls(db_session, services, account.id).cancel(batch_id)
+        return await self._control_response(db_session, services, account.id, batch)
+
+    @post("/{batch_id:uuid}/retry-failed", status_code=200)
+    async def retry_failed(
+        self,
+        db_session: DbSession,
+        services: Services,
+        account: Account,
+        batch_id: FromPath[UUID],
+        data: JSONBody[RetryBody | None] = None,
+    ) -> BatchOut:
+        ids = data.recipient_ids if data else None
+        batch = await _controls(db_session, services, account.id).retry_failed(batch_id, ids)
+        return await self._control_response(db_session, services, account.id, batch)
+
+    @get("/{batch_id:uuid}/failed.csv", media_type="text/csv")
+    async def export_failed(
+        self, db_session: DbSession, account: Account, batch_id: FromPath[UUID]
+    ) -> Response[bytes]:
+        batch = await BatchService(db_session, account.id).get(batch_id)
+        rows = await db_session.execute(
+            select(Recipient.row_number, Recipient.email, Recipient.error)
+            .where(Recipient.batch_id == batch.id, Recipient.status == "failed")
+            .order_by(Recipient.row_number)
+        )
+        content = csv_export(["row", "email", "reason"], rows.tuples())
+        filename = f"failed-{safe_filename(batch.name)}.csv"
+        return Response(
+            content,
+            media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+        )
+
+
+def _controls(session: AsyncSession, services: AppServices, account_id: UUID) -> BatchControls:
+    return BatchControls(session, account_id, services.queue, services.settings.send_chunk_size)

@@ -20,6 +20,7 @@ logger = logging.getLogger(__name__)
 
 ACTIVE_RECIPIENT_STATUSES = ("staged", "queued", "processing")
 MAX_SEND_TASKS = 4
+PAST_TENSE = {"pause": "paused", "resume": "resumed", "cancel": "cancelled"}
 
 
 async def recipient_counts(session: AsyncSession, batch_id: UUID) -> dict[str, int]:
@@ -135,3 +136,116 @@ class BatchService:
             await queue.enqueue(SEND_BATCH_TASK, batch_id=str(batch.id))
         logger.info("batch launched", extra={"batch_id": str(batch.id), "tasks": tasks})
         return batch
+
+
+class BatchControls:
+    """Operator actions on a batch: pause, resume, cancel, retry failed recipients."""
+
+    def __init__(
+        self, session: AsyncSession, account_id: UUID, queue: TaskQueue, chunk_size: int
+    ) -> None:
+        self.session = session
+        self.account_id = account_id
+        self.queue = queue
+        self.chunk_size = chunk_size
+        self.batches = BatchService(session, account_id)
+
+    async def pause(self, batch_id: UUID) -> Batch:
+        batch = await self.batches.get(batch_id)
+        await self._transition(
+            batch, ("running",), "paused", "pause", pause_reason="Paused by the operator."
+        )
+        self._record(batch, "batch_paused", f"Paused batch '{batch.name}'.")
+        await self.session.commit()
+        return batch
+
+    async def resume(self, batch_id: UUID) -> Batch:
+        batch = await self.batches.get(batch_id)
+        await self._transition(batch, ("paused",), "running", "resume", pause_reason="")
+        self._record(batch, "batch_resumed", f"Resumed batch '{batch.name}'.")
+        await self.session.commit()
+        await self._enqueue(batch)
+        return batch
+
+    async def cancel(self, batch_id: UUID) -> Batch:
+        batch = await self.batches.get(batch_id)
+        await self._transition(batch, ("staged", "running", "paused"), "cancelled", "cancel")
+        now = datetime.now(UTC)
+        # Recipients already claimed by a worker finish their request and keep its outcome.
+        cancelled = await self.session.execute(
+            update(Recipient)
+            .where(Recipient.batch_id == batch.id, Recipient.status.in_(("staged", "queued")))
+            .values(status="cancelled", error="The batch was cancelled.", updated_at=now)
+        )
+        self._record(
+            batch,
+            "batch_cancelled",
+            f"Cancelled batch '{batch.name}'; {cancelled.rowcount} recipients were not sent.",  # type: ignore[attr-defined]
+        )
+        await self.session.commit()
+        return batch
+
+    async def retry_failed(self, batch_id: UUID, recipient_ids: list[UUID] | None) -> Batch:
+        batch = await self.batches.get(batch_id)
+        if batch.status not in ("running", "paused", "completed"):
+            raise ConflictError(
+                f"Batch '{batch.name}' is {batch.status}; failed recipients can be retried "
+                "only in a running, paused or completed batch."
+            )
+        now = datetime.now(UTC)
+        query = (
+            update(Recipient)
+            .where(Recipient.batch_id == batch.id, Recipient.status == "failed")
+            .values(status="queued", error="", attempts=0, updated_at=now)
+        )
+        if recipient_ids is not None:
+            query = query.where(Recipient.id.in_(recipient_ids))
+        requeued = (await self.session.execute(query)).rowcount  # type: ignore[attr-defined]
+        if not requeued:
+            raise ConflictError(
+                f"Batch '{batch.name}' has no failed recipients matching the request to retry."
+            )
+        if batch.status == "completed":
+            batch.status = "running"
+            batch.completed_at = None
+        self._record(
+            batch,
+            "batch_retried",
+            f"Retrying {requeued} failed recipients of batch '{batch.name}'.",
+        )
+        await self.session.commit()
+        if batch.status == "running":
+            await self._enqueue(batch)
+        return batch
+
+    async def _transition(
+        self, batch: Batch, allowed: tuple[str, ...], target: str, action: str, **values: str
+    ) -> None:
+        if batch.status not in allowed:
+            raise ConflictError(
+                f"Batch '{batch.name}' is {batch.status}; it can be {PAST_TENSE[action]} only "
+                f"when {' or '.join(allowed)}."
+            )
+        now = datetime.now(UTC)
+        result = await self.session.execute(
+            update(Batch)
+            .where(Batch.id == batch.id, Batch.status == batch.status)
+            .values(status=target, updated_at=now, **values)
+        )
+        if result.rowcount != 1:  # type: ignore[attr-defined]
+            raise ConflictError(
+                f"Batch '{batch.name}' changed state meanwhile; reload and try again."
+            )
+        await self.session.refresh(batch)
+
+    def _record(self, batch: Batch, kind: str, message: str) -> None:
+        record_activity(
+            self.session, self.account_id, kind, message, subject_type="batch", subject_id=batch.id
+        )
+
+    async def _enqueue(self, batch: Batch) -> None:
+        await self.session.refresh(batch)
+        counts = await recipient_counts(self.session, batch.id)
+        tasks = max(1, min(MAX_SEND_TASKS, math.ceil(counts["queued"] / self.chunk_size)))
+        for _ in range(tasks):
+            await self.queue.enqueue(SEND_BATCH_TASK, batch_id=str(batch.id))

@@ -311,6 +311,17 @@ class BatchSender:
             batch = await session.get(Batch, batch_id)
             if batch is None:
                 return
+            if batch.status == "cancelled":
+                # A chunk that was in flight when the batch was cancelled may have handed
+                # recipients back to the queue; nothing will send them now.
+                await session.execute(
+                    update(Recipient)
+                    .where(
+                        Recipient.batch_id == batch_id, Recipient.status.in_(("staged", "queued"))
+                    )
+                    .values(status="cancelled", error="The batch was cancelled.")
+                )
+                await session.commit()
             counts = await recipient_counts(session, batch_id)
             active = sum(counts[status] for status in ACTIVE_RECIPIENT_STATUSES)
             if active == 0 and batch.status == "running":

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from typing import Any
 
 import msgspec
@@ -12,19 +11,11 @@ from litestar.testing import AsyncTestClient
 
 from backend.core.config import Settings
 from tests.api.test_campaign_flow import upload, wait_for_status
+from tests.conftest import BREVO_API_KEY as API_KEY
 from tests.conftest import FIXTURES, signup
 from tests.fakes.brevo import FakeBrevo
 
-API_KEY = "xkeysib-" + "a" * 64 + "-DeliveryTest0001"
 GOOGLE_VALID = 393
-
-
-@pytest.fixture
-async def fake_brevo() -> AsyncIterator[FakeBrevo]:
-    fake = FakeBrevo(api_keys=(API_KEY,))
-    await fake.start()
-    yield fake
-    await fake.stop()
 
 
 @pytest.fixture

@@ -1,4 +1,4 @@
-"""Fixtures for the browser tests: the fake Brevo, the app started as `make run` starts it, Chromium.
+"""Browser test fixtures: the fake Brevo, the app started as `make run` starts it, Chromium.
 
 The app runs as its own process (`python -m backend migrate`, then `python -m backend serve`)
 on the embedded default: SQLite and the in-process queue in a temporary DATA_DIR. The fake
@@ -11,6 +11,7 @@ it the tests skip, or fail when `CI=true`.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import secrets
 import shutil
@@ -26,6 +27,7 @@ import aiohttp
 import msgspec
 import pytest
 from playwright.async_api import Browser, BrowserContext, Page, async_playwright, expect
+from playwright.async_api import Error as PlaywrightError
 
 from backend.core.config import Settings
 from tests.conftest import IN_CI, ROOT
@@ -51,7 +53,7 @@ SENDER_NAME = "Example"
 
 SERVER_START_SECONDS = 30
 SERVER_STOP_SECONDS = 15
-# Lines of the server log printed at teardown; the whole log is kept in OUTPUT_DIR.
+# Lines of the server log printed at teardown. The whole log is kept in OUTPUT_DIR.
 SERVER_LOG_TAIL_LINES = 200
 # Playwright's default for actions and expectations, in milliseconds.
 DEFAULT_TIMEOUT_MS = 15_000
@@ -74,7 +76,8 @@ def _failed(request: pytest.FixtureRequest) -> bool:
 
 
 def _output_dir(request: pytest.FixtureRequest) -> Path:
-    path = OUTPUT_DIR / request.node.name
+    name: str = request.node.name
+    path = OUTPUT_DIR / name
     path.mkdir(parents=True, exist_ok=True)
     return path
 
@@ -109,7 +112,7 @@ class AppServer:
 
 
 def server_environment(data_dir: Path, port: int, brevo_url: str) -> dict[str, str]:
-    """The environment of `make run` with the test's settings and nothing else of the app's.
+    """Build the environment of `make run` with the test's settings and no other app setting.
 
     Every app setting inherited from the caller's environment is dropped, so a DATABASE_URL or
     REDIS_URL set for the production-mode tests cannot move the app off the embedded default.
@@ -166,15 +169,14 @@ async def stop_server(server: AppServer) -> None:
 def report_server_log(server: AppServer, request: pytest.FixtureRequest) -> None:
     """Keep the whole log in OUTPUT_DIR and print its tail into the test's captured output."""
     text = server.log()
-    kept = _output_dir(request) / "server.log"
-    kept.write_text(text, encoding="utf-8")
+    log_copy = _output_dir(request) / "server.log"
+    log_copy.write_text(text, encoding="utf-8")
     lines = text.splitlines()
-    shown = lines[-SERVER_LOG_TAIL_LINES:]
-    skipped = (
-        f"({len(lines) - len(shown)} earlier lines in {kept})\n" if len(shown) < len(lines) else ""
-    )
-    print(f"----- app server log, exit code {server.process.returncode} -----\n{skipped}")
-    print("\n".join(shown))
+    tail = lines[-SERVER_LOG_TAIL_LINES:]
+    print(f"----- app server log, exit code {server.process.returncode} -----")
+    if len(tail) < len(lines):
+        print(f"({len(lines) - len(tail)} earlier lines in {log_copy})")
+    print("\n".join(tail))
 
 
 @pytest.fixture
@@ -193,13 +195,14 @@ async def app_server(
     if not FRONTEND_INDEX.is_file():
         pytest.fail(f"{FRONTEND_INDEX} is missing; build the dashboard with `make setup`.")
     assert fake_brevo.base_url is not None
+    # Screenshots and a trace from an earlier failed run would look like this run's.
+    shutil.rmtree(_output_dir(request))
 
     port = free_port()
     data_dir = tmp_path / "data"
     environment = server_environment(data_dir, port, fake_brevo.base_url)
-    python = str(ROOT / ".venv" / "bin" / "python")
-    if not Path(python).is_file():
-        python = sys.executable
+    # The interpreter running the tests: .venv/bin/python under `make test-e2e`.
+    python = sys.executable
 
     # The working directory is the temporary folder, so a developer's .env in the repository
     # cannot change the settings under test.
@@ -253,7 +256,7 @@ def page_errors() -> list[str]:
 async def context(
     browser: Browser, app_server: AppServer, request: pytest.FixtureRequest
 ) -> AsyncIterator[BrowserContext]:
-    """A fresh browser profile pointed at the app, traced; the trace is kept when a test fails."""
+    """A fresh browser profile pointed at the app and traced. A failed test keeps the trace."""
     created = await browser.new_context(
         base_url=app_server.base_url, viewport={"width": 1366, "height": 900}
     )
@@ -263,7 +266,9 @@ async def context(
     if _failed(request):
         folder = _output_dir(request)
         for index, open_page in enumerate(created.pages):
-            await open_page.screenshot(path=folder / f"failure-{index}.png", full_page=True)
+            # A crashed or closed page cannot be captured, and the trace still can.
+            with contextlib.suppress(PlaywrightError):
+                await open_page.screenshot(path=folder / f"failure-{index}.png", full_page=True)
         await created.tracing.stop(path=folder / "trace.zip")
         print(f"Screenshots and trace in {folder} (open with `playwright show-trace`).")
     else:
@@ -277,13 +282,3 @@ async def page(context: BrowserContext, page_errors: list[str]) -> Page:
     opened = await context.new_page()
     opened.on("pageerror", lambda error: page_errors.append(f"{error.name}: {error.message}"))
     return opened
-
-
-def clean_output(name: str) -> Path:
-    """Return OUTPUT_DIR/name with any file from an earlier run removed."""
-    OUTPUT_DIR.mkdir(parents=True, exist_ok=True)
-    path = OUTPUT_DIR / name
-    if path.is_dir():
-        shutil.rmtree(path)
-    path.unlink(missing_ok=True)
-    return path
