@@ -20,6 +20,18 @@ RECIPIENT_STATUSES = (
     "cancelled",
 )
 FINAL_RECIPIENT_STATUSES = frozenset({"sent", "failed", "unsubscribed", "cancelled"})
+# What the provider reported after the send, kept apart from `status`; "" until it reports.
+DELIVERY_STATUSES = (
+    "",
+    "delivered",
+    "soft_bounce",
+    "hard_bounce",
+    "blocked",
+    "spam",
+    "invalid_email",
+    "deferred",
+    "unsubscribed",
+)
 
 
 class Batch(UUIDv7AuditBase):
@@ -44,6 +56,9 @@ class Batch(UUIDv7AuditBase):
     pause_reason: Mapped[str] = mapped_column(Text, default="")
     launched_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True), default=None)
     completed_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True), default=None)
+    throttled_until: Mapped[datetime | None] = mapped_column(
+        DateTimeUTC(timezone=True), default=None
+    )
 
 
 class Recipient(UUIDv7AuditBase):
@@ -53,6 +68,8 @@ class Recipient(UUIDv7AuditBase):
     __table_args__ = (
         Index("ix_recipients_batch_status", "batch_id", "status"),
         Index("ix_recipients_batch_id", "batch_id", "id"),
+        # Webhook events that lack our X-Mailin-custom header are matched by message id.
+        Index("ix_recipients_account_message", "account_id", "provider_message_id"),
     )
 
     batch_id: Mapped[UUID] = mapped_column(ForeignKey("batches.id", ondelete="CASCADE"))
@@ -67,3 +84,11 @@ class Recipient(UUIDv7AuditBase):
     attempts: Mapped[int] = mapped_column(default=0)
     lease_until: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True), default=None)
     sent_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True), default=None)
+    # The earliest time the sender may try this recipient again.
+    not_before: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True), default=None)
+    delivery_status: Mapped[str] = mapped_column(String(20), default="", server_default="")
+    delivered_at: Mapped[datetime | None] = mapped_column(
+        DateTimeUTC(timezone=True), default=None
+    )
+    opened_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True), default=None)
+    clicked_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True), default=None)

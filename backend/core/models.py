@@ -9,6 +9,7 @@ from backend.batches.models import Batch, Recipient
 from backend.contacts.models import Contact
 from backend.imports.models import Import, ImportRowError
 from backend.templates.models import Template, TemplateVersion
+from backend.webhooks.models import ProviderEvent
 
 metadata = orm_registry.metadata
 
@@ -19,6 +20,7 @@ __all__ = [
     "Contact",
     "Import",
     "ImportRowError",
+    "ProviderEvent",
     "Recipient",
     "RefreshSession",
     "Template",

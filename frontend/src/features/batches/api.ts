@@ -33,6 +33,17 @@ export function launchBatch(id: string): Promise<Batch> {
   return api.post<Batch>(`/batches/${id}/launch`);
 }
 
+export type BatchAction = 'pause' | 'resume' | 'cancel' | 'retry-failed';
+
+export function runBatchAction(id: string, action: BatchAction): Promise<Batch> {
+  return api.post<Batch>(`/batches/${id}/${action}`);
+}
+
+/** The CSV of failed recipients (row, email, reason), served as a download. */
+export function failedExportUrl(id: string): string {
+  return `/api/v1/batches/${id}/failed.csv`;
+}
+
 // NOTE: the API has no batch count, so the dashboard totals read at most 5 pages of 200.
 async function fetchBatchSummary(signal: AbortSignal): Promise<BatchSummary> {
   const items: Batch[] = [];
@@ -101,6 +112,19 @@ export function useLaunchBatch() {
   const queryClient = useQueryClient();
   return useMutation({
     mutationFn: launchBatch,
+    onSuccess: (batch) => {
+      queryClient.setQueryData(batchKeys.detail(batch.id), batch);
+      void queryClient.invalidateQueries({ queryKey: batchKeys.lists });
+      void queryClient.invalidateQueries({ queryKey: batchKeys.summary });
+      void queryClient.invalidateQueries({ queryKey: batchKeys.recipients(batch.id) });
+    },
+  });
+}
+
+export function useBatchAction() {
+  const queryClient = useQueryClient();
+  return useMutation({
+    mutationFn: ({ id, action }: { id: string; action: BatchAction }) => runBatchAction(id, action),
     onSuccess: (batch) => {
       queryClient.setQueryData(batchKeys.detail(batch.id), batch);
       void queryClient.invalidateQueries({ queryKey: batchKeys.lists });

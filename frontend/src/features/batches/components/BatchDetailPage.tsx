@@ -7,7 +7,7 @@ import { BatchStatusBadge, Button, Card, ErrorNotice, Spinner, useToast } from '
 import { useLiveBatch, useLiveStatus } from '../../../live/hooks';
 import { formatDateTime, formatDuration, formatNumber } from '../../../lib/format';
 import { computeProgress } from '../../../lib/progress';
-import { isBatchActive, useBatch, useLaunchBatch } from '../api';
+import { type BatchAction, failedExportUrl, isBatchActive, useBatch, useBatchAction, useLaunchBatch } from '../api';
 import { BatchProgressBar } from './BatchProgressBar';
 import { CountCards } from './CountCards';
 import { RecipientsTable } from './RecipientsTable';
@@ -32,6 +32,7 @@ function BatchDetail({ batch }: { batch: Batch }) {
       <PageHeader title={batch.name} description={<Link to="/batches">All batches</Link>}>
         <BatchStatusBadge status={batch.status} testId="batch-status" />
         {batch.status === 'staged' && <LaunchButton batch={batch} />}
+        <BatchControls batch={batch} />
       </PageHeader>
 
       {batch.status === 'paused' && batch.pause_reason && (
@@ -71,6 +72,66 @@ function LaunchButton({ batch }: { batch: Batch }) {
     >
       Launch
     </Button>
+  );
+}
+
+const ACTION_LABELS: Record<BatchAction, { label: string; done: string }> = {
+  pause: { label: 'Pause', done: 'Paused' },
+  resume: { label: 'Resume', done: 'Resumed' },
+  cancel: { label: 'Cancel batch', done: 'Cancelled' },
+  'retry-failed': { label: 'Retry failed', done: 'Retrying failed recipients of' },
+};
+
+export function availableActions(batch: Batch): BatchAction[] {
+  const actions: BatchAction[] = [];
+  if (batch.status === 'running') {
+    actions.push('pause');
+  }
+  if (batch.status === 'paused') {
+    actions.push('resume');
+  }
+  if (batch.counts.failed > 0 && batch.status !== 'staged' && batch.status !== 'cancelled') {
+    actions.push('retry-failed');
+  }
+  if (batch.status === 'staged' || batch.status === 'running' || batch.status === 'paused') {
+    actions.push('cancel');
+  }
+  return actions;
+}
+
+function BatchControls({ batch }: { batch: Batch }) {
+  const action = useBatchAction();
+  const toast = useToast();
+  const run = (name: BatchAction) => {
+    if (name === 'cancel' && !window.confirm(`Cancel ${batch.name}? Recipients not yet sent will not be sent.`)) {
+      return;
+    }
+    action.mutate(
+      { id: batch.id, action: name },
+      {
+        onSuccess: () => toast.show('success', `${ACTION_LABELS[name].done} ${batch.name}.`),
+        onError: (error) => toast.show('error', `${ACTION_LABELS[name].label} failed: ${errorMessage(error)}`),
+      },
+    );
+  };
+  return (
+    <>
+      {availableActions(batch).map((name) => (
+        <Button
+          key={name}
+          variant={name === 'cancel' ? 'danger' : 'secondary'}
+          busy={action.isPending && action.variables?.action === name}
+          onClick={() => run(name)}
+        >
+          {ACTION_LABELS[name].label}
+        </Button>
+      ))}
+      {batch.counts.failed > 0 && (
+        <a className="button button--secondary" href={failedExportUrl(batch.id)} download>
+          Download failed (CSV)
+        </a>
+      )}
+    </>
   );
 }
 

@@ -33,7 +33,12 @@ const COLUMNS: Column<Recipient>[] = [
   {
     key: 'error',
     header: 'Error',
-    render: (recipient) => (recipient.error ? <span className="text-error">{recipient.error}</span> : '—'),
+    render: (recipient) =>
+      recipient.error ? (
+        <span className={recipient.status === 'failed' ? 'text-error' : 'muted'}>{recipient.error}</span>
+      ) : (
+        '—'
+      ),
   },
 ];
 
