@@ -134,8 +134,22 @@ class AuthService:
         if current.expires_at <= now:
             raise AuthenticationError("The session has expired; sign in again.")
 
+        # Mark the token used only if no concurrent refresh did so first: of two requests
+        # racing with one token, exactly one wins and the other counts as a reuse.
+        rotated = await self.session.execute(
+            update(RefreshSession)
+            .where(
+                RefreshSession.id == current.id,
+                RefreshSession.rotated_at.is_(None),
+                RefreshSession.revoked_at.is_(None),
+            )
+            .values(rotated_at=now)
+        )
+        if rotated.rowcount != 1:  # type: ignore[attr-defined]
+            await self._revoke_family(current.family_id, now)
+            await self.session.commit()
+            raise AuthenticationError("This session was ended; sign in again.")
         user = await self.session.get_one(User, current.user_id)
-        current.rotated_at = now
         tokens = await self._issue(user, current.family_id, current.user_agent)
         await self.session.commit()
         return user, tokens

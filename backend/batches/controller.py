@@ -26,8 +26,8 @@ class BatchOut(msgspec.Struct):
     name: str
     status: str
     pause_reason: str
-    template_id: FromPath[UUID]
-    template_version_id: FromPath[UUID]
+    template_id: UUID
+    template_version_id: UUID
     template_version_number: int
     subject: str
     sender_email: str

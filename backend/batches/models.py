@@ -87,8 +87,6 @@ class Recipient(UUIDv7AuditBase):
     # The earliest time the sender may try this recipient again.
     not_before: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True), default=None)
     delivery_status: Mapped[str] = mapped_column(String(20), default="", server_default="")
-    delivered_at: Mapped[datetime | None] = mapped_column(
-        DateTimeUTC(timezone=True), default=None
-    )
+    delivered_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True), default=None)
     opened_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True), default=None)
     clicked_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True), default=None)

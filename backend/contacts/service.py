@@ -14,13 +14,40 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.activity.service import record_activity
 from backend.batches.models import Recipient
-from backend.contacts.models import CONTACT_STATUSES, SUBSCRIBED, UNSUBSCRIBED, Contact
+from backend.contacts.models import (
+    BOUNCED,
+    COMPLAINED,
+    CONTACT_STATUSES,
+    SUBSCRIBED,
+    UNSUBSCRIBED,
+    Contact,
+)
 from backend.core.errors import NotFoundError, ValidationError
 from backend.imports.mapping import suggest_mapping
 from backend.imports.reading import analyze_file, iter_rows
 from backend.imports.validation import parse_email
 
 IN_CLAUSE_CHUNK = 500
+
+# For each suppressed status: the activity kind, the activity message and the error that
+# skipped recipients get.
+SUPPRESSIONS = {
+    UNSUBSCRIBED: (
+        "contact_unsubscribed",
+        "{email} unsubscribed ({source}).",
+        "The contact unsubscribed.",
+    ),
+    BOUNCED: (
+        "contact_bounced",
+        "{email} was suppressed because the address bounced ({source}).",
+        "The contact's address bounced.",
+    ),
+    COMPLAINED: (
+        "contact_complained",
+        "{email} was suppressed after a spam complaint ({source}).",
+        "The contact marked a message as spam.",
+    ),
+}
 
 
 class SuppressionResult(msgspec.Struct):
@@ -108,12 +135,26 @@ class ContactService:
         await self.session.commit()
         return contact
 
-    async def suppress(self, contact: Contact, *, source: str) -> bool:
-        """Suppress the contact and skip its unsent recipients; False if it already was."""
+    async def suppress(
+        self,
+        contact: Contact,
+        *,
+        source: str,
+        status: str = UNSUBSCRIBED,
+        data: dict[str, Any] | None = None,
+    ) -> bool:
+        """Suppress the contact and skip its unsent recipients; False if it already was.
+
+        `status` is unsubscribed, bounced or complained. `unsubscribed_at` records when the
+        contact was suppressed, whatever the status. `data` is added to the activity event.
+        """
+        if status not in SUPPRESSIONS:
+            raise ValueError(f"{status!r} is not a suppressed contact status.")
         if contact.status != SUBSCRIBED:
             return False
+        kind, message, recipient_error = SUPPRESSIONS[status]
         now = datetime.now(UTC)
-        contact.status = UNSUBSCRIBED
+        contact.status = status
         contact.unsubscribed_at = now
         # Recipients not yet handed to a worker are skipped from now on; the worker checks
         # the contact again right before sending, which covers the ones already claimed.
@@ -123,16 +164,16 @@ class ContactService:
                 Recipient.contact_id == contact.id,
                 Recipient.status.in_(("staged", "queued")),
             )
-            .values(status="unsubscribed", error="The contact unsubscribed.", updated_at=now)
+            .values(status="unsubscribed", error=recipient_error, updated_at=now)
         )
         record_activity(
             self.session,
             self.account_id,
-            "contact_unsubscribed",
-            f"{contact.email} unsubscribed ({source}).",
+            kind,
+            message.format(email=contact.email, source=source),
             subject_type="contact",
             subject_id=contact.id,
-            data={"source": source},
+            data={"source": source, **(data or {})},
         )
         return True
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 from litestar import Request, Response
@@ -41,6 +42,9 @@ def app_error_handler(_request: Request[Any, Any, Any], error: AppError) -> Resp
     )
 
 
+_BACKTICKED = re.compile(r"`([^`]+)`")
+
+
 def validation_exception_handler(
     _request: Request[Any, Any, Any], error: ValidationException
 ) -> Response[Any]:
@@ -51,6 +55,11 @@ def validation_exception_handler(
     for problem in problems:
         if isinstance(problem, dict):
             key = problem.get("key")
+            # A body problem has the key "data"; msgspec names the field itself in
+            # backticks ("Object missing required field `password`"), which is more useful.
+            named = _BACKTICKED.search(str(problem.get("message", "")))
+            if key == "data" and named:
+                key = named.group(1)
             field = field or key
             parts.append(f"{key}: {problem.get('message')}" if key else str(problem.get("message")))
     message = "Invalid request: " + ("; ".join(parts) if parts else str(error.detail))

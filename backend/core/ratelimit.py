@@ -19,8 +19,16 @@ class WindowCounter(Protocol):
 
 
 class MemoryWindowCounter:
+    # Expired windows are dropped once this many keys exist, so failed logins for many
+    # different emails cannot grow memory without bound.
+    PRUNE_AT = 10_000
+
     def __init__(self) -> None:
         self._entries: dict[str, tuple[int, float]] = {}
+
+    def _prune(self) -> None:
+        now = time.monotonic()
+        self._entries = {key: entry for key, entry in self._entries.items() if entry[1] > now}
 
     def _current(self, key: str) -> tuple[int, float]:
         count, expires = self._entries.get(key, (0, 0.0))
@@ -29,6 +37,8 @@ class MemoryWindowCounter:
         return count, expires
 
     async def increment(self, key: str, window_seconds: int) -> tuple[int, int]:
+        if len(self._entries) >= self.PRUNE_AT:
+            self._prune()
         count, expires = self._current(key)
         if not count:
             expires = time.monotonic() + window_seconds

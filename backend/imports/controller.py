@@ -68,7 +68,7 @@ class UploadForm(msgspec.Struct):
 
 
 class MappingBody(msgspec.Struct, kw_only=True):
-    template_version_id: FromPath[UUID]
+    template_version_id: UUID
     mapping: dict[str, str | None] | None = None
     sheet: str | None = None
     header_row: int | None = None

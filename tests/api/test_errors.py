@@ -84,3 +84,11 @@ async def test_errors_wrong_query_type(signed_in: Client) -> None:
     assert response.status_code == 400
     assert response.json()["field"] == "limit"
     assert_clean_error(response)
+
+
+async def test_missing_body_field_is_named(client: Client) -> None:
+    response = await client.post("/api/v1/auth/signup", json={"email": "ops@example.com"})
+
+    assert response.status_code == 400
+    assert response.json()["field"] == "password"
+    assert "password" in response.json()["message"]
