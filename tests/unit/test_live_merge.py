@@ -1,0 +1,41 @@
+from __future__ import annotations
+
+from backend.core.events import Event
+from backend.live.controller import merge_events
+
+
+def progress(batch: str, sent: int) -> Event:
+    return {"type": "batch.progress", "batch_id": batch, "counts": {"sent": sent}}
+
+
+def updated(recipient: str, status: str) -> Event:
+    return {"type": "recipient.updated", "recipient_id": recipient, "status": status}
+
+
+def test_merge_keeps_newest_progress_per_batch() -> None:
+    pending: dict[tuple[str, str], Event] = {}
+
+    merge_events(pending, [progress("a", 1), progress("b", 5), progress("a", 2)])
+
+    frame = list(pending.values())
+    assert frame == [progress("b", 5), progress("a", 2)]
+
+
+def test_merge_keeps_newest_state_per_recipient() -> None:
+    pending: dict[tuple[str, str], Event] = {}
+
+    merge_events(pending, [updated("r1", "processing"), updated("r2", "processing")])
+    merge_events(pending, [updated("r1", "sent")])
+
+    statuses = {event["recipient_id"]: event["status"] for event in pending.values()}
+    assert statuses == {"r1": "sent", "r2": "processing"}
+
+
+def test_merge_keeps_unknown_events() -> None:
+    pending: dict[tuple[str, str], Event] = {}
+
+    merge_events(
+        pending, [{"type": "import.progress", "rows": 1}, {"type": "import.progress", "rows": 2}]
+    )
+
+    assert len(pending) == 2
