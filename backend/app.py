@@ -41,6 +41,7 @@ from backend.delivery.recovery import recover_interrupted_sends
 from backend.imports.controller import ImportController
 from backend.live.controller import live_socket
 from backend.templates.controller import TemplateController
+from backend.webhooks.controller import BrevoWebhookController
 
 logger = logging.getLogger(__name__)
 
@@ -120,7 +121,13 @@ def create_app(settings: Settings | None = None, *, frontend_dist: Path | None =
         guards=[require_account],
         dependencies={"account": Provide(provide_account, sync_to_thread=False)},
     )
-    route_handlers: list[Any] = [AuthController, account_routes, UnsubscribeController, live_socket]
+    route_handlers: list[Any] = [
+        AuthController,
+        account_routes,
+        UnsubscribeController,
+        BrevoWebhookController,
+        live_socket,
+    ]
     if (dist / "index.html").is_file():
         route_handlers.append(
             create_static_files_router(

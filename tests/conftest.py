@@ -35,8 +35,8 @@ IN_CI = os.environ.get("CI", "").lower() == "true"
 POSTGRES_ADMIN_URL = os.environ.get(
     "TEST_POSTGRES_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
 )
-# Each pytest process takes its own Redis database, so two test runs on one machine do not
-# flush each other's queues.
+# Each pytest process takes its own Redis database (1-15; 0 is left to `make run` and the
+# benchmarks), so two test runs on one machine do not flush each other's queues.
 REDIS_URL = os.environ.get("TEST_REDIS_URL", f"redis://127.0.0.1:6379/{1 + os.getpid() % 15}")
 SECRET = "test-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz"
 

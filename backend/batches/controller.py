@@ -19,6 +19,7 @@ from backend.core.pagination import Page, clamp_limit, parse_cursor
 from backend.core.state import AppServices
 from backend.core.uploads import safe_filename
 from backend.templates.models import TemplateVersion
+from backend.webhooks.service import DeliveryCounts, delivery_counts
 
 
 class BatchOut(msgspec.Struct):
@@ -35,6 +36,7 @@ class BatchOut(msgspec.Struct):
     transport: str
     total: int
     counts: dict[str, int]
+    delivery: DeliveryCounts
     created_at: datetime
     launched_at: datetime | None
     completed_at: datetime | None
@@ -75,6 +77,7 @@ async def batch_out(session: AsyncSession, batch: Batch) -> BatchOut:
         transport=batch.transport,
         total=batch.total,
         counts=await recipient_counts(session, batch.id),
+        delivery=await delivery_counts(session, batch.id),
         created_at=batch.created_at,
         launched_at=batch.launched_at,
         completed_at=batch.completed_at,

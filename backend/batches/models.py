@@ -20,7 +20,8 @@ RECIPIENT_STATUSES = (
     "cancelled",
 )
 FINAL_RECIPIENT_STATUSES = frozenset({"sent", "failed", "unsubscribed", "cancelled"})
-# What the provider reported after the send, kept apart from `status`; "" until it reports.
+# The provider's report on a sent message, kept apart from `status`. It is "" until the
+# provider reports.
 DELIVERY_STATUSES = (
     "",
     "delivered",

@@ -12,7 +12,7 @@ from typing import Any
 from uuid import UUID
 
 import msgspec
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.accounts.service import AccountSettingsService
@@ -266,6 +266,22 @@ class ImportService:
                 "The import has no valid rows to stage; fix the file and upload it again."
             )
         name = name.strip() or import_.filename
+        if len(name) > 200:
+            raise ValidationError(
+                f"The batch name has {len(name)} characters; use at most 200.", field="name"
+            )
+        # Claim the import before the slow part: of two stage requests racing (a double
+        # click), only one moves it out of "validated"; the other gets 409 instead of
+        # creating a second batch that would mail everyone again.
+        claimed = await self.session.execute(
+            update(Import)
+            .where(Import.id == import_.id, Import.status == "validated")
+            .values(status="staged")
+        )
+        if claimed.rowcount != 1:  # type: ignore[attr-defined]
+            filename = import_.filename
+            await self.session.rollback()
+            raise ConflictError(f"Import {filename} is already being staged; open its batch instead.")
 
         version, scan = await self._scan(import_)
         delivery = await AccountSettingsService(

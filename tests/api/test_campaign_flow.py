@@ -8,9 +8,11 @@ import json
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 from litestar.testing import AsyncTestClient
 
 from backend.core.config import Settings
+from tests.api.test_live import sign_up
 from tests.conftest import FIXTURES, signup
 
 CONTACTS = FIXTURES / "contacts"
@@ -106,3 +108,32 @@ async def test_campaign_from_mailchimp_export_reaches_outbox(
     message = email.message_from_bytes(outbox[0].read_bytes())
     assert message["List-Unsubscribe"].startswith("<http://testserver.local/unsubscribe/")
     assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+
+
+async def test_concurrent_stage_requests_create_one_batch(live_server: str) -> None:
+    async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as http:
+        headers = await sign_up(http, live_server)
+        templates = await (await http.get(f"{live_server}/api/v1/templates")).json()
+        form = aiohttp.FormData()
+        form.add_field(
+            "file", (CONTACTS / "google-contacts.csv").read_bytes(), filename="google.csv"
+        )
+        import_ = await (
+            await http.post(f"{live_server}/api/v1/imports", data=form, headers=headers)
+        ).json()
+        base = f"{live_server}/api/v1/imports/{import_['id']}"
+        version_id = templates[0]["latest_version"]["id"]
+        await http.put(f"{base}/mapping", json={"template_version_id": version_id}, headers=headers)
+        await http.post(f"{base}/validate", headers=headers)
+
+        # A double click: several stage requests in flight at once on a real server.
+        responses = await asyncio.gather(
+            *(
+                http.post(f"{base}/stage", json={"name": f"Race {n}"}, headers=headers)
+                for n in range(3)
+            )
+        )
+        batches = await (await http.get(f"{live_server}/api/v1/batches")).json()
+
+    assert sorted(response.status for response in responses) == [201, 409, 409]
+    assert len(batches["items"]) == 1

@@ -37,7 +37,9 @@ async def get_settings(client: Client) -> httpx.Response:
 
 async def test_settings_defaults(signed_in: Client) -> None:
     settings = (await get_settings(signed_in)).json()
+    webhook_url = settings.pop("webhook_url")
 
+    assert webhook_url.startswith("http://testserver.local/api/v1/webhooks/brevo/")
     assert settings == {
         "sender_email": "",
         "sender_name": "",
@@ -47,6 +49,11 @@ async def test_settings_defaults(signed_in: Client) -> None:
         "env_key_available": False,
         "env_sender": None,
         "transport": "outbox",
+        "hourly_limit": 0,
+        "daily_limit": 0,
+        "provider_rate_per_second": 10,
+        "send_concurrency": 2,
+        "brevo_account": None,
     }
 
 

@@ -8,6 +8,7 @@ account errors, timeouts, dropped connections) from a test or over HTTP:
                           "rate_limit_for_seconds" that opens a 429 window
     GET  /_fake/faults    the current faults
     GET  /_fake/messages  every accepted message
+    GET  /_fake/stats     request and message counts, and the most messages one address got
     POST /_fake/reset     forget messages, counts, idempotency keys and faults
 
 Run it on its own with ``python -m tests.fakes.brevo --port 8025 --api-key xkeysib-...``.
@@ -178,8 +179,11 @@ class FakeBrevo:
         send_rate_limit: int = 1000,
         account_rate_limit: int = 100,
         idempotency_window: float = 15 * 60,
+        keep_bodies: bool = True,
     ) -> None:
         self.api_keys = set(api_keys)
+        # Benchmarks send 100k+ messages; without their bodies the fake stays small.
+        self.keep_bodies = keep_bodies
         self.senders = None if senders is None else {sender.lower() for sender in senders}
         self.credits = credits
         self.seed = seed
@@ -219,6 +223,7 @@ class FakeBrevo:
         app.router.add_get("/_fake/faults", self._handle_get_faults)
         app.router.add_get("/_fake/messages", self._handle_messages)
         app.router.add_post("/_fake/reset", self._handle_reset)
+        app.router.add_get("/_fake/stats", self._handle_stats)
 
         self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
         await self._runner.setup()
@@ -328,6 +333,8 @@ class FakeBrevo:
             version.message_id = f"<{uuid.uuid4()}@relay.fake>"
             version.idempotency_key = idempotency_key
             version.accepted_at = now
+            if not self.keep_bodies:
+                version.html = version.text = None
             self.messages.append(version)
             ids.append(version.message_id)
             for address in [*version.to, *version.cc, *version.bcc]:
@@ -457,6 +464,15 @@ class FakeBrevo:
 
     async def _handle_messages(self, request: web.Request) -> web.StreamResponse:
         return _json_bytes(200, msgspec.json.encode(self.messages), {})
+
+    async def _handle_stats(self, request: web.Request) -> web.StreamResponse:
+        stats = {
+            "requests": self.request_count,
+            "accepted": len(self.messages),
+            "unique_recipients": len(self._counts),
+            "max_per_recipient": max(self._counts.values(), default=0),
+        }
+        return _json_bytes(200, msgspec.json.encode(stats), {})
 
     async def _handle_reset(self, request: web.Request) -> web.StreamResponse:
         self.reset()
@@ -714,14 +730,20 @@ def main() -> None:
     )
     parser.add_argument("--credits", type=int, help="recipients the account may send to")
     parser.add_argument("--seed", type=int, default=0, help="seed for fault shares")
+    parser.add_argument(
+        "--no-bodies", action="store_true", help="record messages without HTML and text parts"
+    )
+    parser.add_argument("--quiet", action="store_true", help="log warnings only, not each request")
     args = parser.parse_args()
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
+    level = logging.WARNING if args.quiet else logging.INFO
+    logging.basicConfig(level=level, format="%(asctime)s %(message)s")
     fake = FakeBrevo(
         args.api_keys or ("xkeysib-test",),
         senders=args.senders,
         credits=args.credits,
         seed=args.seed,
+        keep_bodies=not args.no_bodies,
     )
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(_serve(args.host, args.port, fake))
