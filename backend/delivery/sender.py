@@ -19,7 +19,7 @@ from typing import Any, cast
 from uuid import UUID
 
 import aiohttp
-from sqlalchemy import Table, bindparam, select, update
+from sqlalchemy import Table, bindparam, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.accounts.service import AccountSettingsService
@@ -51,6 +51,7 @@ logger = logging.getLogger(__name__)
 LEASE = timedelta(minutes=5)
 MAX_ATTEMPTS = 5
 MAX_BACKOFF_SECONDS = 60.0
+PROGRESS_INTERVAL_SECONDS = 0.5
 
 
 @dataclass
@@ -75,6 +76,7 @@ class BatchSender:
         self.publisher = publisher
         self.http = http
         self._compiled: dict[UUID, tuple[CompiledVersion, list[Any]]] = {}
+        self._progress_sent_at = 0.0
 
     async def run(self, batch_id: UUID) -> None:
         """Send chunks until the batch has no queued recipient left or stops running."""
@@ -249,53 +251,31 @@ class BatchSender:
         outcomes: dict[UUID, tuple[str, str, str]],
     ) -> None:
         now = datetime.now(UTC)
-        rows = [
-            {
-                "id": recipient.id,
-                "status": outcomes[recipient.id][0],
-                "error": outcomes[recipient.id][1],
-                "provider_message_id": outcomes[recipient.id][2],
-                "sent_at": now if outcomes[recipient.id][0] == "sent" else None,
-                "lease_until": None,
-                "updated_at": now,
-            }
-            for recipient in claimed
-        ]
-        delivered = [
-            {"contact": recipient.contact_id, "at": now, "state": outcomes[recipient.id][0]}
-            for recipient in claimed
-            if outcomes[recipient.id][0] in ("sent", "failed")
-        ]
         async with self.database.session() as session:
-            await session.execute(update(Recipient), rows)
-            if delivered:
-                contacts = cast("Table", Contact.__table__)
-                await session.execute(
-                    update(contacts)
-                    .where(contacts.c.id == bindparam("contact"))
-                    .values(
-                        last_sent_at=bindparam("at"),
-                        last_status=bindparam("state"),
-                        send_count=contacts.c.send_count + 1,
-                    ),
-                    delivered,
-                )
+            if self.database.is_postgres:
+                await _record_postgres(session, claimed, outcomes, now)
+            else:
+                await _record_portable(session, claimed, outcomes, now)
             await session.commit()
-            counts = await recipient_counts(session, batch.id)
-            fresh = await session.get(Batch, batch.id)
-        events: list[Event] = [
-            {
-                "type": "recipient.updated",
-                "batch_id": str(batch.id),
-                "recipient_id": str(recipient.id),
-                "email": recipient.email,
-                "status": outcomes[recipient.id][0],
-                "error": outcomes[recipient.id][1] or None,
-                "at": now.isoformat(),
-            }
-            for recipient in claimed
-        ]
-        events.append(progress_event(fresh or batch, counts))
+            events: list[Event] = [
+                {
+                    "type": "recipient.updated",
+                    "batch_id": str(batch.id),
+                    "recipient_id": str(recipient.id),
+                    "email": recipient.email,
+                    "status": outcomes[recipient.id][0],
+                    "error": outcomes[recipient.id][1] or None,
+                    "at": now.isoformat(),
+                }
+                for recipient in claimed
+            ]
+            # Counting a large batch's recipients costs a scan, so each task sends progress
+            # at most every PROGRESS_INTERVAL; finalize() always sends the last one.
+            if time.monotonic() - self._progress_sent_at >= PROGRESS_INTERVAL_SECONDS:
+                self._progress_sent_at = time.monotonic()
+                counts = await recipient_counts(session, batch.id)
+                fresh = await session.get(Batch, batch.id)
+                events.append(progress_event(fresh or batch, counts))
         await self.publisher.publish(batch.account_id, events)
 
     async def _release(self, batch: Batch, claimed: list[ClaimedRecipient], reason: str) -> None:
@@ -433,6 +413,86 @@ class BatchSender:
             )
             self._compiled[version_id] = cached
         return cached
+
+
+async def _record_postgres(
+    session: AsyncSession,
+    claimed: list[ClaimedRecipient],
+    outcomes: dict[UUID, tuple[str, str, str]],
+    now: datetime,
+) -> None:
+    """Write a chunk's outcomes with one statement per table (unnest over arrays)."""
+    await session.execute(
+        text(
+            "UPDATE recipients AS r SET status = v.status, error = v.error, "
+            "provider_message_id = v.message_id, lease_until = NULL, updated_at = :now, "
+            "sent_at = CASE WHEN v.status = 'sent' THEN :now ELSE r.sent_at END "
+            "FROM unnest(CAST(:ids AS uuid[]), CAST(:statuses AS text[]), "
+            "CAST(:errors AS text[]), CAST(:message_ids AS text[])) "
+            "AS v(id, status, error, message_id) WHERE r.id = v.id"
+        ),
+        {
+            "now": now,
+            "ids": [recipient.id for recipient in claimed],
+            "statuses": [outcomes[recipient.id][0] for recipient in claimed],
+            "errors": [outcomes[recipient.id][1] for recipient in claimed],
+            "message_ids": [outcomes[recipient.id][2] for recipient in claimed],
+        },
+    )
+    delivered = [r for r in claimed if outcomes[r.id][0] in ("sent", "failed")]
+    if delivered:
+        await session.execute(
+            text(
+                "UPDATE contacts AS c SET last_sent_at = :now, last_status = v.state, "
+                "send_count = c.send_count + 1, updated_at = :now "
+                "FROM unnest(CAST(:ids AS uuid[]), CAST(:states AS text[])) AS v(id, state) "
+                "WHERE c.id = v.id"
+            ),
+            {
+                "now": now,
+                "ids": [recipient.contact_id for recipient in delivered],
+                "states": [outcomes[recipient.id][0] for recipient in delivered],
+            },
+        )
+
+
+async def _record_portable(
+    session: AsyncSession,
+    claimed: list[ClaimedRecipient],
+    outcomes: dict[UUID, tuple[str, str, str]],
+    now: datetime,
+) -> None:
+    """Write a chunk's outcomes with executemany, for SQLite's single writer."""
+    rows = [
+        {
+            "id": recipient.id,
+            "status": outcomes[recipient.id][0],
+            "error": outcomes[recipient.id][1],
+            "provider_message_id": outcomes[recipient.id][2],
+            "sent_at": now if outcomes[recipient.id][0] == "sent" else None,
+            "lease_until": None,
+            "updated_at": now,
+        }
+        for recipient in claimed
+    ]
+    await session.execute(update(Recipient), rows)
+    delivered = [
+        {"contact": recipient.contact_id, "at": now, "state": outcomes[recipient.id][0]}
+        for recipient in claimed
+        if outcomes[recipient.id][0] in ("sent", "failed")
+    ]
+    if delivered:
+        contacts = cast("Table", Contact.__table__)
+        await session.execute(
+            update(contacts)
+            .where(contacts.c.id == bindparam("contact"))
+            .values(
+                last_sent_at=bindparam("at"),
+                last_status=bindparam("state"),
+                send_count=contacts.c.send_count + 1,
+            ),
+            delivered,
+        )
 
 
 def _result_outcomes(results: list[SendResult]) -> dict[UUID, tuple[str, str, str]]:

@@ -92,7 +92,7 @@ class BrevoWebhookService:
             result = await self._ingest(events, ignored)
         except DBAPIError as error:
             await self.session.rollback()
-            if not _is_retryable(error):
+            if not is_retryable(error):
                 raise
             logger.warning(
                 "brevo webhook deferred: database busy",
@@ -255,7 +255,7 @@ def _earliest(current: datetime | None, candidate: datetime) -> datetime:
     return candidate if current is None or candidate < current else current
 
 
-def _is_retryable(error: DBAPIError) -> bool:
+def is_retryable(error: DBAPIError) -> bool:
     # SQLite reports "database is locked" after busy_timeout as OperationalError.
     if isinstance(error, OperationalError):
         return True

@@ -12,6 +12,7 @@ import httpx
 import msgspec
 import pytest
 from sqlalchemy import select
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 
 from backend.batches.models import Recipient
 from backend.core.config import Settings
@@ -19,6 +20,7 @@ from backend.core.database import Database, create_engine
 from backend.delivery.outbox import OutboxTransport
 from backend.webhooks.events import MAX_EVENTS, read_event
 from backend.webhooks.models import ProviderEvent
+from backend.webhooks.service import is_retryable
 from tests.api.conftest import BASE_URL, Client, upload_bytes
 from tests.api.test_campaign_flow import wait_for_status
 from tests.conftest import signup
@@ -572,3 +574,23 @@ def test_read_event_dedupe_key() -> None:
     assert read_event(base).dedupe_key == same
     assert len({same, other_link, other_time, other_event}) == 4
     assert other_subject == same
+
+
+class _AsyncpgError(Exception):
+    def __init__(self, sqlstate: str) -> None:
+        super().__init__(sqlstate)
+        self.sqlstate = sqlstate
+
+
+@pytest.mark.parametrize(
+    ("error", "retryable"),
+    [
+        (OperationalError("INSERT", {}, Exception("database is locked")), True),
+        (DBAPIError("UPDATE", {}, _AsyncpgError("40P01")), True),
+        (DBAPIError("UPDATE", {}, _AsyncpgError("40001")), True),
+        (IntegrityError("INSERT", {}, _AsyncpgError("23503")), False),
+        (DBAPIError("SELECT", {}, Exception("syntax error")), False),
+    ],
+)
+def test_webhook_retryable_database_errors(error: DBAPIError, retryable: bool) -> None:
+    assert is_retryable(error) is retryable
