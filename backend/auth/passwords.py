@@ -33,6 +33,10 @@ class Passwords:
                 f"The password has {len(password)} characters; use at least {MIN_PASSWORD_LENGTH}.",
                 field="password",
             )
+        if not password.strip():
+            raise ValidationError(
+                "The password is only spaces; use letters, digits or symbols.", field="password"
+            )
         if len(password) > MAX_PASSWORD_LENGTH:
             raise ValidationError(
                 f"The password is longer than {MAX_PASSWORD_LENGTH} characters.",

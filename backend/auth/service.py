@@ -30,6 +30,15 @@ from backend.templates.service import create_default_template
 logger = logging.getLogger(__name__)
 
 
+MAX_NAME_LENGTH = 200
+
+
+def describe_wait(seconds: int) -> str:
+    if seconds < 120:
+        return f"{seconds} seconds"
+    return f"{round(seconds / 60)} minutes"
+
+
 class IssuedTokens(msgspec.Struct, frozen=True):
     access_token: str
     access_expires_at: datetime
@@ -63,6 +72,12 @@ class AuthService:
     async def signup(self, email: str, password: str, name: str) -> tuple[User, IssuedTokens]:
         email = normalize_account_email(email)
         self.passwords.check_strength(password)
+        name = name.strip()
+        if len(name) > MAX_NAME_LENGTH:
+            raise ValidationError(
+                f"The name has {len(name):,} characters; use at most {MAX_NAME_LENGTH}.",
+                field="name",
+            )
         existing = await self.session.scalar(select(User.id).where(User.email == email))
         if existing is not None:
             raise ConflictError(
@@ -70,7 +85,7 @@ class AuthService:
             )
 
         user = User(
-            email=email, name=name.strip()[:200], password_hash=await self.passwords.hash(password)
+            email=email, name=name, password_hash=await self.passwords.hash(password)
         )
         self.session.add(user)
         await self.session.flush()
@@ -94,7 +109,7 @@ class AuthService:
         if failures >= self.settings.login_max_failures:
             raise RateLimitedError(
                 f"Too many failed sign-ins for {email.strip()}; try again in "
-                f"{retry_after} seconds.",
+                f"{describe_wait(retry_after)}.",
                 retry_after=retry_after,
             )
 

@@ -25,7 +25,16 @@ def build_broker(settings: Settings) -> AsyncBroker:
 
     from taskiq_redis import RedisStreamBroker
 
-    return RedisStreamBroker(url=settings.redis_url, queue_name="cca:tasks")
+    # consumer_id="0": a consumer group created after tasks were queued (Redis restarted
+    # without persistence, or the stream was deleted) still reads them, instead of only
+    # tasks queued later. Send tasks are idempotent, so replaying old ones is harmless.
+    # maxlen keeps the stream from growing without bound.
+    return RedisStreamBroker(
+        url=settings.redis_url,
+        queue_name="cca:tasks",
+        consumer_id="0",
+        maxlen=10_000,
+    )
 
 
 class TaskQueue:

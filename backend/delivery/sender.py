@@ -120,13 +120,14 @@ class BatchSender:
 
     async def _claim(self, session: AsyncSession, batch_id: UUID) -> list[ClaimedRecipient]:
         now = datetime.now(UTC)
+        # No ORDER BY: sorting every queued recipient for each claim made a 100k batch
+        # slower per chunk as it went; the (batch_id, status) index gives rows cheaply.
         # A materialized CTE runs the LIMIT ... FOR UPDATE SKIP LOCKED query once. Written as
         # "WHERE id IN (SELECT ... LIMIT n)", Postgres may evaluate the subquery more than
         # once and claim more than n rows.
         candidates = (
             select(Recipient.id)
             .where(Recipient.batch_id == batch_id, Recipient.status == "queued")
-            .order_by(Recipient.id)
             .limit(self.settings.send_chunk_size)
             .with_for_update(skip_locked=True)
             .cte("candidates")

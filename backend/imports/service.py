@@ -210,13 +210,15 @@ class ImportService:
                     for problem in chunk
                 ],
             )
-        reasons = {"invalid_email": 0, "missing_required": 0, "duplicate": 0}
+        reasons = {"invalid_email": 0, "missing_required": 0, "invalid_value": 0, "duplicate": 0}
         for problem in scan.problems:
             reasons[problem.reason] = reasons.get(problem.reason, 0) + 1
         validation = Validation(
             total_rows=scan.total_rows,
             valid_rows=len(scan.valid),
-            invalid_rows=reasons["invalid_email"] + reasons["missing_required"],
+            invalid_rows=reasons["invalid_email"]
+            + reasons["missing_required"]
+            + reasons["invalid_value"],
             duplicate_rows=reasons["duplicate"],
             suppressed_rows=sum(1 for row in scan.valid if row.email_key in suppressed_keys),
             reasons=reasons,
@@ -281,7 +283,9 @@ class ImportService:
         if claimed.rowcount != 1:  # type: ignore[attr-defined]
             filename = import_.filename
             await self.session.rollback()
-            raise ConflictError(f"Import {filename} is already being staged; open its batch instead.")
+            raise ConflictError(
+                f"Import {filename} is already being staged; open its batch instead."
+            )
 
         version, scan = await self._scan(import_)
         delivery = await AccountSettingsService(

@@ -23,7 +23,11 @@ from backend.core.errors import ValidationError
 from backend.imports.mapping import EMAIL_FIELD
 from backend.imports.reading import trim
 
-ProblemReason = Literal["invalid_email", "missing_required", "duplicate"]
+# Longer values are almost always a broken export (a whole file in one cell); they would
+# also make every message with that field large.
+MAX_VALUE_LENGTH = 2000
+
+ProblemReason = Literal["invalid_email", "missing_required", "invalid_value", "duplicate"]
 
 _NAMED_ADDRESS = re.compile(r"[^<>]*<(?P<address>[^<>]*)>")
 
@@ -118,7 +122,12 @@ def _is_special_use_domain(domain: str) -> bool:
 
 def _parse_with_library(text: str, *, cell_value: str) -> str:
     try:
-        result = email_validator.validate_email(text, check_deliverability=False)
+        # allow_smtputf8=False: an address with non-ASCII characters before the @ needs
+        # SMTPUTF8, which Brevo and most receiving servers do not offer, so it would fail
+        # at send time instead of here.
+        result = email_validator.validate_email(
+            text, check_deliverability=False, allow_smtputf8=False
+        )
     except email_validator.EmailNotValidError as error:
         raise ValidationError(
             f"'{_shorten(cell_value)}' is not a valid email address. {error}", field="email"
@@ -189,6 +198,17 @@ class RowValidator:
         if missing:
             return self._missing_required(row_number, missing)
 
+        too_long = next(
+            (
+                (column, cells[index])
+                for _, column, index, _ in self._mapped
+                if len(cells[index]) > MAX_VALUE_LENGTH
+            ),
+            None,
+        )
+        if too_long is not None:
+            return self._value_too_long(row_number, *too_long)
+
         first_row = self._seen.get(key)
         if first_row is not None:
             return self._duplicate(row_number, raw_email, first_row)
@@ -213,6 +233,18 @@ class RowValidator:
             value=value,
             reason="invalid_email",
             message=message,
+        )
+
+    def _value_too_long(self, row_number: int, column: str, value: str) -> RowProblem:
+        return RowProblem(
+            row_number=row_number,
+            column=column,
+            value=_shorten(value),
+            reason="invalid_value",
+            message=(
+                f"Row {row_number}, column '{column}': the value has {len(value):,} characters; "
+                f"a merge field can have at most {MAX_VALUE_LENGTH:,}. Shorten it in the file."
+            ),
         )
 
     def _missing_required(self, row_number: int, missing: list[tuple[str, str]]) -> RowProblem:

@@ -119,6 +119,39 @@ def merge_values(fields: Sequence[FieldSpec], values: Mapping[str, str]) -> dict
     return merged
 
 
+MAX_NAME_LENGTH = 200
+# RFC 5322 limits a header line to 998 characters; a subject is far shorter in practice.
+MAX_SUBJECT_LENGTH = 500
+
+
+def check_name(name: str) -> str:
+    name = name.strip()
+    if not name:
+        raise ValidationError("The template name is empty; give it a name.", field="name")
+    if len(name) > MAX_NAME_LENGTH:
+        raise ValidationError(
+            f"The template name has {len(name):,} characters; use at most {MAX_NAME_LENGTH}.",
+            field="name",
+        )
+    return name
+
+
+def check_subject(subject: str) -> None:
+    if "\r" in subject or "\n" in subject:
+        raise ValidationError(
+            "The subject contains a line break; write it on one line.", field="subject"
+        )
+    if len(subject) > MAX_SUBJECT_LENGTH:
+        raise ValidationError(
+            f"The subject has {len(subject):,} characters; use at most {MAX_SUBJECT_LENGTH}.",
+            field="subject",
+        )
+
+
+def detect_fields_with_system(html: str) -> tuple[str, ...]:
+    return compile_template(html, part="html").fields
+
+
 class TemplateService:
     def __init__(self, session: AsyncSession, account_id: UUID) -> None:
         self.session = session
@@ -149,10 +182,7 @@ class TemplateService:
         return (await self._latest_versions([template_id])).get(template_id)
 
     async def create(self, name: str) -> Template:
-        name = name.strip()
-        if not name:
-            raise ValidationError("The template name is empty; give it a name.", field="name")
-        template = Template(account_id=self.account_id, name=name[:200])
+        template = Template(account_id=self.account_id, name=check_name(name))
         self.session.add(template)
         await self.session.commit()
         return template
@@ -168,6 +198,9 @@ class TemplateService:
         name: str | None = None,
     ) -> Template:
         template = await self.get(template_id)
+        check_subject(subject)
+        if name is not None:
+            name = check_name(name)
         if fields is None:
             fields = fields_from_json(template.draft_fields)
         schema = build_field_schema(subject, html, text, fields)
@@ -176,8 +209,8 @@ class TemplateService:
         template.draft_text = text
         template.draft_fields = fields_to_json(schema)
         template.draft_updated_at = datetime.now(UTC)
-        if name is not None and name.strip():
-            template.name = name.strip()[:200]
+        if name:
+            template.name = name
         await self.session.commit()
         return template
 
@@ -189,6 +222,14 @@ class TemplateService:
             )
         if not template.draft_html.strip():
             raise ValidationError("The draft has no HTML; add it before publishing.", field="html")
+        if "unsubscribe_url" not in detect_fields_with_system(template.draft_html):
+            # Mailbox providers and anti-spam laws (CAN-SPAM, the EU's ePrivacy rules)
+            # expect a visible way to opt out in the message itself, besides the header.
+            raise ValidationError(
+                "The HTML has no {{ unsubscribe_url }} link; add one, for example "
+                '<a href="{{ unsubscribe_url }}">Unsubscribe</a>, before publishing.',
+                field="html",
+            )
         schema = build_field_schema(
             template.draft_subject,
             template.draft_html,

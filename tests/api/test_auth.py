@@ -428,3 +428,18 @@ async def test_login_success_resets_failure_count(client: Client, other_client: 
     await fail_logins(other_client, "ops@example.com", 4)
 
     assert (await login(other_client)).status_code == 200
+
+
+async def test_signup_rejects_blank_password_and_long_name(client: Client) -> None:
+    blank = await client.post(
+        "/api/v1/auth/signup", json={"email": "a@example.com", "password": " " * 12}
+    )
+    long_name = await client.post(
+        "/api/v1/auth/signup",
+        json={"email": "b@example.com", "password": "correct horse battery", "name": "n" * 201},
+    )
+
+    assert blank.status_code == 400
+    assert blank.json()["field"] == "password"
+    assert long_name.status_code == 400
+    assert long_name.json()["field"] == "name"

@@ -141,7 +141,8 @@ async def test_templates_publish_freezes_version(signed_in: Client) -> None:
     await save_draft(signed_in, template_id, **DRAFT)
     first = await publish(signed_in, template_id)
 
-    await save_draft(signed_in, template_id, **{**DRAFT, "html": "<p>Second {{ city }}</p>"})
+    second_html = '<p>Second {{ city }} <a href="{{ unsubscribe_url }}">Unsubscribe</a></p>'
+    await save_draft(signed_in, template_id, **{**DRAFT, "html": second_html})
     second = await publish(signed_in, template_id)
 
     versions = (await signed_in.get(f"/api/v1/templates/{template_id}/versions")).json()
@@ -149,7 +150,7 @@ async def test_templates_publish_freezes_version(signed_in: Client) -> None:
     assert second["number"] == 2
     assert [version["number"] for version in versions] == [2, 1]
     assert versions[1]["html"] == DRAFT["html"]
-    assert versions[0]["html"] == "<p>Second {{ city }}</p>"
+    assert versions[0]["html"] == second_html
 
 
 async def test_templates_publish_snapshot_ignores_later_draft(signed_in: Client) -> None:
@@ -346,3 +347,41 @@ async def test_templates_publish_activity_names_version(signed_in: Client) -> No
 
     event = (await signed_in.get("/api/v1/activity")).json()["items"][0]
     assert event["data"] == {"version_id": version["id"], "number": 1}
+
+
+async def test_templates_publish_requires_unsubscribe_link(signed_in: Client) -> None:
+    template_id = (await signed_in.post("/api/v1/templates", json={"name": "No link"})).json()["id"]
+    await save_draft(
+        signed_in, template_id, subject="Hi", html="<p>Hi {{ first_name }}</p>", text=""
+    )
+
+    response = await signed_in.post(f"/api/v1/templates/{template_id}/publish")
+
+    assert response.status_code == 400
+    assert "{{ unsubscribe_url }}" in response.json()["message"]
+
+
+@pytest.mark.parametrize(
+    ("subject", "expected"),
+    [("Hello\r\nBcc: victim@example.com", "line break"), ("x" * 501, "at most 500")],
+)
+async def test_templates_draft_rejects_bad_subject(
+    signed_in: Client, subject: str, expected: str
+) -> None:
+    template_id = (await signed_in.post("/api/v1/templates", json={"name": "Subject"})).json()["id"]
+
+    response = await signed_in.put(
+        f"/api/v1/templates/{template_id}/draft",
+        json={"subject": subject, "html": "<p>x</p>", "text": ""},
+    )
+
+    assert response.status_code == 400
+    assert response.json()["field"] == "subject"
+    assert expected in response.json()["message"]
+
+
+async def test_templates_reject_overlong_name(signed_in: Client) -> None:
+    response = await signed_in.post("/api/v1/templates", json={"name": "n" * 201})
+
+    assert response.status_code == 400
+    assert response.json()["field"] == "name"
