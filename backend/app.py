@@ -36,6 +36,7 @@ from backend.core.exceptions import EXCEPTION_HANDLERS, http_exception_handler
 from backend.core.logging import configure_logging
 from backend.core.queue import TaskQueue, build_broker
 from backend.core.ratelimit import MemoryWindowCounter, RedisWindowCounter, WindowCounter
+from backend.core.security_headers import security_headers
 from backend.core.state import AppServices
 from backend.delivery.recovery import recover_interrupted_sends
 from backend.imports.controller import ImportController
@@ -158,6 +159,7 @@ def create_app(settings: Settings | None = None, *, frontend_dist: Path | None =
             render_plugins=[JsonRenderPlugin()],
         ),
         request_max_body_size=2 * 1024 * 1024,
+        after_request=security_headers(settings.web_origin),
         # Litestar's default config replaces the root handler, which drops the key=value fields
         # that configure_logging() adds to every line.
         logging_config=LoggingConfig(configure_root_logger=False),

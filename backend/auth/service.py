@@ -84,9 +84,7 @@ class AuthService:
                 f"An account for {email} already exists; sign in instead.", field="email"
             )
 
-        user = User(
-            email=email, name=name, password_hash=await self.passwords.hash(password)
-        )
+        user = User(email=email, name=name, password_hash=await self.passwords.hash(password))
         self.session.add(user)
         await self.session.flush()
         self.session.add(AccountSettings(account_id=user.id))

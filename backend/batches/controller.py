@@ -13,11 +13,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from backend.auth.guards import Account
 from backend.batches.models import Batch, Recipient
 from backend.batches.service import BatchControls, BatchService, progress_event, recipient_counts
-from backend.core.csv_export import csv_export
+from backend.core.csv_export import csv_export, export_name
 from backend.core.dependencies import DbSession, Services
 from backend.core.pagination import Page, clamp_limit, parse_cursor
 from backend.core.state import AppServices
-from backend.core.uploads import safe_filename
 from backend.templates.models import TemplateVersion
 from backend.webhooks.service import DeliveryCounts, delivery_counts
 
@@ -201,10 +200,10 @@ class BatchController(Controller):
             .order_by(Recipient.row_number)
         )
         content = csv_export(["row", "email", "reason"], rows.tuples())
-        filename = f"failed-{safe_filename(batch.name)}.csv"
+        filename = f"failed-{export_name(batch.name)}.csv"
         return Response(
             content,
-            media_type="text/csv; charset=utf-8",
+            media_type="text/csv",
             headers={"Content-Disposition": f'attachment; filename="{filename}"'},
         )
 

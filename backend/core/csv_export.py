@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import re
 import io
 from collections.abc import Iterable, Sequence
 
@@ -15,6 +16,12 @@ def neutralize(value: object) -> str:
     if text.startswith(FORMULA_PREFIXES):
         return "'" + text
     return text
+
+
+def export_name(name: str) -> str:
+    """A download file name made from a batch or import name: letters, digits, - and _."""
+    cleaned = re.sub(r"[^A-Za-z0-9_-]+", "-", name).strip("-")
+    return cleaned[:80] or "export"
 
 
 def csv_export(header: Sequence[str], rows: Iterable[Sequence[object]]) -> bytes:

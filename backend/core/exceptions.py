@@ -66,9 +66,15 @@ def validation_exception_handler(
     return Response(_body("validation_error", message, field, problems or None), status_code=400)
 
 
-def http_exception_handler(_request: Request[Any, Any, Any], error: HTTPException) -> Response[Any]:
+def http_exception_handler(request: Request[Any, Any, Any], error: HTTPException) -> Response[Any]:
     code = HTTP_CODES.get(error.status_code, "error")
     message = str(error.detail)
+    if error.status_code == 404 and message == "Not Found":
+        message = (
+            f"Nothing is at {request.url.path}; check the address and the id in it (ids are UUIDs)."
+        )
+    elif error.status_code == 405 and message == "Method Not Allowed":
+        message = f"{request.method} is not allowed on {request.url.path}."
     if isinstance(error.__cause__, SerializationException):
         # Litestar re-raises a body that msgspec cannot decode with msgspec's bare message,
         # such as "Input data was truncated", which does not say that the body was at fault.

@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import logging
 from typing import Any
+from urllib.parse import urlsplit
 
 import msgspec
 from litestar import WebSocket, websocket
@@ -26,6 +27,23 @@ logger = logging.getLogger(__name__)
 
 FLUSH_INTERVAL_SECONDS = 0.25
 POLICY_VIOLATION = 1008
+
+
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "[::1]")
+
+
+def allowed_origins(web_origin: str) -> set[str]:
+    """WEB_ORIGIN, and its other loopback spellings when it is a loopback address.
+
+    The default WEB_ORIGIN is http://127.0.0.1:8000, and a browser opened at
+    http://localhost:8000 sends that as its Origin; both are this machine.
+    """
+    parts = urlsplit(web_origin)
+    host = f"[{parts.hostname}]" if parts.hostname and ":" in parts.hostname else parts.hostname
+    if host not in LOOPBACK_HOSTS:
+        return {web_origin}
+    suffix = f":{parts.port}" if parts.port else ""
+    return {f"{parts.scheme}://{name}{suffix}" for name in LOOPBACK_HOSTS}
 
 
 def merge_events(pending: dict[tuple[str, str], Event], events: list[Event]) -> None:
@@ -52,7 +70,7 @@ def _decode(message: bytes | str) -> list[Event]:
 async def live_socket(socket: WebSocket[Any, Any, Any]) -> None:
     settings = socket.app.state.services.settings
     origin = socket.headers.get("origin")
-    if origin is not None and origin.rstrip("/") != settings.web_origin:
+    if origin is not None and origin.rstrip("/") not in allowed_origins(settings.web_origin):
         # Browsers always send Origin; checking it stops another site from opening a socket
         # with the operator's cookies. WebSockets get no CSRF check, so this is the check.
         await socket.close(code=POLICY_VIOLATION, reason="Origin not allowed")

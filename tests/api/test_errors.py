@@ -92,3 +92,18 @@ async def test_missing_body_field_is_named(client: Client) -> None:
     assert response.status_code == 400
     assert response.json()["field"] == "password"
     assert "password" in response.json()["message"]
+
+
+async def test_responses_carry_security_headers(client: Client) -> None:
+    response = await client.get("/api/v1/auth/csrf")
+
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert response.headers["X-Frame-Options"] == "DENY"
+    assert "frame-ancestors 'none'" in response.headers["Content-Security-Policy"]
+
+
+async def test_unknown_route_message_names_the_path(client: Client) -> None:
+    response = await client.get("/api/v1/templates/not-a-uuid")
+
+    assert response.status_code == 404
+    assert "/api/v1/templates/not-a-uuid" in response.json()["message"]

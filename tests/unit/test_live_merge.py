@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from backend.core.events import Event
-from backend.live.controller import merge_events
+from backend.live.controller import allowed_origins, merge_events
 
 
 def progress(batch: str, sent: int) -> Event:
@@ -39,3 +39,15 @@ def test_merge_keeps_unknown_events() -> None:
     )
 
     assert len(pending) == 2
+
+
+def test_loopback_origin_allows_every_loopback_spelling() -> None:
+    assert allowed_origins("http://127.0.0.1:8000") == {
+        "http://127.0.0.1:8000",
+        "http://localhost:8000",
+        "http://[::1]:8000",
+    }
+
+
+def test_public_origin_allows_only_itself() -> None:
+    assert allowed_origins("https://campaigns.example.com") == {"https://campaigns.example.com"}
