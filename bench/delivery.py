@@ -44,7 +44,9 @@ from backend.templates.models import Template, TemplateVersion  # noqa: E402
 from backend.templates.rendering import compile_template  # noqa: E402
 from backend.templates.service import build_field_schema, fields_to_json  # noqa: E402
 
-ADMIN_URL = os.environ.get("BENCH_POSTGRES_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+ADMIN_URL = os.environ.get(
+    "BENCH_POSTGRES_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
+)
 REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/0")
 DATABASE = "cca_bench_delivery"
 API_KEY = "xkeysib-" + "b" * 64 + "-BenchDelivery001"
@@ -79,7 +81,13 @@ async def recreate_database() -> str:
 
 def migrate(database_url: str) -> None:
     env = dict(os.environ, DATABASE_URL=database_url, SECRET_KEY=SECRET_KEY)
-    subprocess.run([sys.executable, "-m", "backend", "migrate"], cwd=ROOT, env=env, check=True, capture_output=True)
+    subprocess.run(
+        [sys.executable, "-m", "backend", "migrate"],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        capture_output=True,
+    )
 
 
 async def seed(database_url: str, fake_url: str, recipients: int) -> tuple[uuid.UUID, uuid.UUID]:
@@ -108,7 +116,9 @@ async def seed(database_url: str, fake_url: str, recipients: int) -> tuple[uuid.
     subject = "News for {{ first_name }}"
     async with database.session() as session:
         await AccountSettingsService(session, settings, account_id).update(
-            SettingsUpdate(brevo_api_key=API_KEY, sender_email="news@example.com", sender_name="Bench")
+            SettingsUpdate(
+                brevo_api_key=API_KEY, sender_email="news@example.com", sender_name="Bench"
+            )
         )
         fields = fields_to_json(build_field_schema(subject, html, "", None))
         session.add(Template(id=template_id, account_id=account_id, name="Bench"))
@@ -132,9 +142,10 @@ async def seed(database_url: str, fake_url: str, recipients: int) -> tuple[uuid.
     connection = await asyncpg.connect(database_url)
     try:
         await connection.execute(
-            "INSERT INTO batches (id, account_id, name, status, template_id, template_version_id, "
-            "subject, sender_email, sender_name, transport, total, pause_reason, created_at, updated_at) "
-            "VALUES ($1, $2, 'Bench', 'staged', $3, $4, $5, 'news@example.com', 'Bench', 'brevo', $6, '', $7, $7)",
+            "INSERT INTO batches (id, account_id, name, status, template_id, "
+            "template_version_id, subject, sender_email, sender_name, transport, total, "
+            "pause_reason, created_at, updated_at) VALUES ($1, $2, 'Bench', 'staged', $3, $4, "
+            "$5, 'news@example.com', 'Bench', 'brevo', $6, '', $7, $7)",
             batch_id,
             account_id,
             template_id,
@@ -148,18 +159,62 @@ async def seed(database_url: str, fake_url: str, recipients: int) -> tuple[uuid.
         for number in range(recipients):
             email = f"reader{number}@example.com"
             contact_id = uuid7()
-            contacts.append((contact_id, account_id, email, email, "", "{}", "subscribed", "", 0, now, now))
+            contacts.append(
+                (contact_id, account_id, email, email, "", "{}", "subscribed", "", 0, now, now)
+            )
             fields_json = json.dumps({"email": email, "first_name": f"Reader {number}"})
-            rows.append((uuid7(), batch_id, account_id, contact_id, email, number + 2, fields_json, "staged", "", "", 0, now, now))
+            rows.append(
+                (
+                    uuid7(),
+                    batch_id,
+                    account_id,
+                    contact_id,
+                    email,
+                    number + 2,
+                    fields_json,
+                    "staged",
+                    "",
+                    "",
+                    0,
+                    now,
+                    now,
+                )
+            )
         await connection.copy_records_to_table(
             "contacts",
             records=contacts,
-            columns=["id", "account_id", "email", "email_key", "name", "attributes", "status", "last_status", "send_count", "created_at", "updated_at"],
+            columns=[
+                "id",
+                "account_id",
+                "email",
+                "email_key",
+                "name",
+                "attributes",
+                "status",
+                "last_status",
+                "send_count",
+                "created_at",
+                "updated_at",
+            ],
         )
         await connection.copy_records_to_table(
             "recipients",
             records=rows,
-            columns=["id", "batch_id", "account_id", "contact_id", "email", "row_number", "fields", "status", "error", "provider_message_id", "attempts", "created_at", "updated_at"],
+            columns=[
+                "id",
+                "batch_id",
+                "account_id",
+                "contact_id",
+                "email",
+                "row_number",
+                "fields",
+                "status",
+                "error",
+                "provider_message_id",
+                "attempts",
+                "created_at",
+                "updated_at",
+            ],
         )
     finally:
         await connection.close()
@@ -176,7 +231,9 @@ def worker_rss_mb(process: psutil.Process) -> float:
     return total / 1024 / 1024
 
 
-async def run_product(database_url: str, fake_url: str, account_id: uuid.UUID, batch_id: uuid.UUID) -> tuple[float, float]:
+async def run_product(
+    database_url: str, fake_url: str, account_id: uuid.UUID, batch_id: uuid.UUID
+) -> tuple[float, float]:
     env = dict(
         os.environ,
         DATABASE_URL=database_url,
@@ -188,7 +245,15 @@ async def run_product(database_url: str, fake_url: str, account_id: uuid.UUID, b
         DATA_DIR=str(ROOT / "bench" / "output" / "data"),
     )
     worker = subprocess.Popen(
-        [str(ROOT / ".venv/bin/taskiq"), "worker", "workers.broker:broker", "--workers", "1", "--log-level", "WARNING"],
+        [
+            str(ROOT / ".venv/bin/taskiq"),
+            "worker",
+            "workers.broker:broker",
+            "--workers",
+            "1",
+            "--log-level",
+            "WARNING",
+        ],
         cwd=ROOT,
         env=env,
     )
@@ -227,7 +292,9 @@ async def run_product(database_url: str, fake_url: str, account_id: uuid.UUID, b
     return seconds, peak
 
 
-async def run_baseline(database_url: str, fake_url: str, batch_id: uuid.UUID, concurrency: int = 4) -> float:
+async def run_baseline(
+    database_url: str, fake_url: str, batch_id: uuid.UUID, concurrency: int = 4
+) -> float:
     """The same work with no framework: the ceiling the product is compared with."""
     pool = await asyncpg.create_pool(database_url, min_size=concurrency, max_size=concurrency)
     await pool.execute("UPDATE recipients SET status = 'queued' WHERE batch_id = $1", batch_id)
@@ -235,9 +302,10 @@ async def run_baseline(database_url: str, fake_url: str, batch_id: uuid.UUID, co
     subject = compile_template("News for {{ first_name }}", part="subject")
     encoder = msgspec.json.Encoder()
     claim = (
-        "WITH c AS MATERIALIZED (SELECT id FROM recipients WHERE batch_id = $1 AND status = 'queued' "
-        "ORDER BY id LIMIT $2 FOR UPDATE SKIP LOCKED) "
-        "UPDATE recipients r SET status = 'processing' FROM c WHERE r.id = c.id RETURNING r.id, r.email, r.fields"
+        "WITH c AS MATERIALIZED (SELECT id FROM recipients "
+        "WHERE batch_id = $1 AND status = 'queued' LIMIT $2 FOR UPDATE SKIP LOCKED) "
+        "UPDATE recipients r SET status = 'processing' FROM c WHERE r.id = c.id "
+        "RETURNING r.id, r.email, r.fields"
     )
     record = (
         "UPDATE recipients r SET status = 'sent', provider_message_id = v.mid, sent_at = now() "
@@ -255,7 +323,11 @@ async def run_baseline(database_url: str, fake_url: str, batch_id: uuid.UUID, co
                 values = json.loads(row["fields"])
                 values["unsubscribe_url"] = f"https://example.com/unsubscribe/{row['id']}"
                 versions.append(
-                    {"to": [{"email": row["email"]}], "subject": subject.render(values), "htmlContent": html.render(values)}
+                    {
+                        "to": [{"email": row["email"]}],
+                        "subject": subject.render(values),
+                        "htmlContent": html.render(values),
+                    }
                 )
             body = encoder.encode(
                 {
@@ -293,7 +365,17 @@ async def main(recipients: int, output: Path | None) -> dict[str, Any]:
     port = free_port()
     fake_url = f"http://127.0.0.1:{port}"
     fake = subprocess.Popen(
-        [sys.executable, "-m", "tests.fakes.brevo", "--port", str(port), "--api-key", API_KEY, "--no-bodies", "--quiet"],
+        [
+            sys.executable,
+            "-m",
+            "tests.fakes.brevo",
+            "--port",
+            str(port),
+            "--api-key",
+            API_KEY,
+            "--no-bodies",
+            "--quiet",
+        ],
         cwd=ROOT,
     )
     try:

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import csv
-import re
 import io
+import re
 from collections.abc import Iterable, Sequence
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
