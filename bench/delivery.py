@@ -232,7 +232,11 @@ def worker_rss_mb(process: psutil.Process) -> float:
 
 
 async def run_product(
-    database_url: str, fake_url: str, account_id: uuid.UUID, batch_id: uuid.UUID
+    database_url: str,
+    fake_url: str,
+    account_id: uuid.UUID,
+    batch_id: uuid.UUID,
+    profile: Path | None,
 ) -> tuple[float, float]:
     env = dict(
         os.environ,
@@ -244,19 +248,30 @@ async def run_product(
         LOG_LEVEL="WARNING",
         DATA_DIR=str(ROOT / "bench" / "output" / "data"),
     )
-    worker = subprocess.Popen(
-        [
-            str(ROOT / ".venv/bin/taskiq"),
-            "worker",
-            "workers.broker:broker",
-            "--workers",
-            "1",
-            "--log-level",
-            "WARNING",
-        ],
-        cwd=ROOT,
-        env=env,
-    )
+    command = [
+        str(ROOT / ".venv/bin/taskiq"),
+        "worker",
+        "workers.broker:broker",
+        "--workers",
+        "1",
+        "--log-level",
+        "WARNING",
+    ]
+    if profile is not None:
+        # py-spy (pip install py-spy) samples the worker into collapsed stacks.
+        py_spy = str(ROOT / ".venv/bin/py-spy")
+        command = [
+            py_spy,
+            "record",
+            "--subprocesses",
+            "--format",
+            "raw",
+            "-o",
+            str(profile),
+            "--",
+            *command,
+        ]
+    worker = subprocess.Popen(command, cwd=ROOT, env=env)
     process = psutil.Process(worker.pid)
     settings = msgspec.structs.replace(
         load_settings(environ={}, env_file=None),
@@ -361,7 +376,7 @@ async def fake_stats(http: aiohttp.ClientSession, fake_url: str) -> dict[str, An
         return stats
 
 
-async def main(recipients: int, output: Path | None) -> dict[str, Any]:
+async def main(recipients: int, output: Path | None, profile: Path | None) -> dict[str, Any]:
     port = free_port()
     fake_url = f"http://127.0.0.1:{port}"
     fake = subprocess.Popen(
@@ -384,7 +399,7 @@ async def main(recipients: int, output: Path | None) -> dict[str, Any]:
         print(f"seeding {recipients} recipients", flush=True)
         account_id, batch_id = await seed(database_url, fake_url, recipients)
 
-        seconds, peak = await run_product(database_url, fake_url, account_id, batch_id)
+        seconds, peak = await run_product(database_url, fake_url, account_id, batch_id, profile)
         async with aiohttp.ClientSession() as http:
             product = await fake_stats(http, fake_url)
             await http.post(f"{fake_url}/_fake/reset")
@@ -417,5 +432,10 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--recipients", type=int, default=100_000, help="recipients in the batch")
     parser.add_argument("--json", type=Path, help="write the result to this file")
+    parser.add_argument(
+        "--profile",
+        type=Path,
+        help="record the worker with py-spy (collapsed stacks) into this file",
+    )
     arguments = parser.parse_args()
-    asyncio.run(main(arguments.recipients, arguments.json))
+    asyncio.run(main(arguments.recipients, arguments.json, arguments.profile))

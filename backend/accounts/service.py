@@ -103,6 +103,11 @@ class AccountSettingsService:
             row.sender_email = _check_sender_email(change.sender_email)
         if change.sender_name is not None:
             name = change.sender_name.strip()
+            if any(character in name for character in "\r\n"):
+                raise ValidationError(
+                    "The sender name contains a line break; write it on one line.",
+                    field="sender_name",
+                )
             if len(name) > 70:
                 raise ValidationError(
                     f"The sender name has {len(name)} characters; Brevo allows at most 70.",

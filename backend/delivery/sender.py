@@ -77,16 +77,18 @@ class BatchSender:
         self.http = http
         self._compiled: dict[UUID, tuple[CompiledVersion, list[Any]]] = {}
         self._progress_sent_at = 0.0
+        self._transport_cache: tuple[float, Transport, Sender] | None = None
 
     async def run(self, batch_id: UUID) -> None:
         """Send chunks until the batch has no queued recipient left or stops running."""
         started = time.monotonic()
         sent_chunks = 0
-        while True:
+        async with self.database.session() as session:
+            batch = await session.get(Batch, batch_id)
+        while batch is not None:
+            # The claim itself checks that the batch is still running, so a pause or a
+            # cancel stops this loop at the next chunk without another query.
             async with self.database.session() as session:
-                batch = await session.get(Batch, batch_id)
-                if batch is None or batch.status != "running":
-                    break
                 claimed = await self._claim(session, batch_id)
                 await session.commit()
             if not claimed:
@@ -127,7 +129,11 @@ class BatchSender:
         # once and claim more than n rows.
         candidates = (
             select(Recipient.id)
-            .where(Recipient.batch_id == batch_id, Recipient.status == "queued")
+            .where(
+                Recipient.batch_id == batch_id,
+                Recipient.status == "queued",
+                select(Batch.id).where(Batch.id == batch_id, Batch.status == "running").exists(),
+            )
             .limit(self.settings.send_chunk_size)
             .with_for_update(skip_locked=True)
             .cte("candidates")
@@ -178,6 +184,7 @@ class BatchSender:
             except TransientTransportError as error:
                 stop = await self._retry_later(batch, sendable, error, outcomes)
             except AccountTransportError as error:
+                self._transport_cache = None
                 await self._pause(batch, error.message, sendable, outcomes)
                 stop = True
             except RequestRejectedError as error:
@@ -385,6 +392,12 @@ class BatchSender:
         return set(rows)
 
     async def _transport(self, batch: Batch) -> tuple[Transport, Sender]:
+        """The batch's transport, looked up once per task run and then reused."""
+        if self._transport_cache is None or time.monotonic() - self._transport_cache[0] > 30:
+            self._transport_cache = (time.monotonic(), *await self._load_transport(batch))
+        return self._transport_cache[1], self._transport_cache[2]
+
+    async def _load_transport(self, batch: Batch) -> tuple[Transport, Sender]:
         sender = Sender(batch.sender_email, batch.sender_name or None)
         if batch.transport != "brevo":
             return OutboxTransport(self.settings.outbox_dir), sender

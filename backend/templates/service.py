@@ -104,7 +104,8 @@ class CompiledVersion:
 
     def render(self, values: Mapping[str, str]) -> RenderedMessage:
         return RenderedMessage(
-            subject=self.subject.render(values),
+            # A merge value with a line break would end the Subject header; fold it.
+            subject=" ".join(self.subject.render(values).splitlines()),
             html=self.html.render(values),
             text=self.text.render(values) if self.text else "",
         )

@@ -178,3 +178,12 @@ async def test_settings_stored_key_wins_over_env_key(make_client: ClientFactory)
     assert response.json()["transport"] == "brevo"
     assert API_KEY not in response.text
     assert ENV_KEY not in response.text
+
+
+async def test_settings_reject_line_break_in_sender_name(signed_in: Client) -> None:
+    response = await signed_in.put(
+        "/api/v1/settings", json={"sender_name": "Ops\r\nBcc: x@example.com"}
+    )
+
+    assert response.status_code == 400
+    assert response.json()["field"] == "sender_name"

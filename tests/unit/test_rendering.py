@@ -349,3 +349,14 @@ def test_syntax_error_unclosed_tag_before_next_tag() -> None:
 
     assert caught.value.syntax == "{{ a {{ b }}"
     assert "is not closed with '}}'" in caught.value.message
+
+
+def test_compiled_version_folds_line_breaks_in_subject() -> None:
+    from backend.templates.service import CompiledVersion
+
+    version = CompiledVersion("Hi {{ name }}", "<p>{{ name }}</p>", "")
+
+    rendered = version.render({"name": "Ada\r\nBcc: x@example.com"})
+
+    assert rendered.subject == "Hi Ada Bcc: x@example.com"
+    assert "\n" in rendered.html

@@ -234,6 +234,17 @@ export type RecipientCounts = Record<RecipientStatus, number>;
 
 export type Transport = 'brevo' | 'outbox';
 
+/** Recipients for which Brevo's webhook reported each outcome. All stay 0 without the webhook and for the outbox. */
+export interface DeliveryCounts {
+  delivered: number;
+  /** Soft and hard bounces, blocked and invalid addresses. */
+  bounced: number;
+  opened: number;
+  clicked: number;
+  /** Spam complaints. */
+  complained: number;
+}
+
 export interface Batch {
   id: Uuid;
   name: string;
@@ -247,7 +258,8 @@ export interface Batch {
   transport: Transport;
   total: number;
   counts: RecipientCounts;
-  /** The reason a paused batch stopped, such as a rejected Brevo key, or empty. Sent by the backend but not listed in docs/api.md. */
+  delivery: DeliveryCounts;
+  /** The reason a paused batch stopped, such as a rejected Brevo key, or empty. */
   pause_reason?: string;
   created_at: IsoDateTime;
   launched_at: IsoDateTime | null;
@@ -278,6 +290,34 @@ export interface Settings {
   env_key_available: boolean;
   env_sender: { email: string; name: string | null } | null;
   transport: Transport;
+  /** Messages per hour, 0 for no limit. */
+  hourly_limit: number;
+  /** Messages per day, 0 for no limit. */
+  daily_limit: number;
+  /** Requests per second to Brevo. */
+  provider_rate_per_second: number;
+  /** Requests to Brevo in flight at once. */
+  send_concurrency: number;
+  /** The last check of the key in effect, or null until that key has been checked. */
+  brevo_account: BrevoAccount | null;
+  /** The address to paste into Brevo's transactional webhook settings. Its token is the only credential. */
+  webhook_url: string;
+}
+
+/** One entry of a Brevo account's plan, such as `{type: 'free', credits: 300, credits_type: 'sendLimit'}`. */
+export interface PlanCredits {
+  type: string;
+  credits: number | null;
+  credits_type: string | null;
+}
+
+/** The result of `POST /settings/check-key`: the Brevo account of the key, or the error. */
+export interface BrevoAccount {
+  email: string | null;
+  credits: PlanCredits[];
+  checked_at: IsoDateTime;
+  /** The reason the check failed, such as a rejected key, or null after a successful check. */
+  error: string | null;
 }
 
 export interface SettingsUpdate {
@@ -287,6 +327,10 @@ export interface SettingsUpdate {
   brevo_api_key?: string;
   use_env_key?: boolean;
   use_env_sender?: boolean;
+  hourly_limit?: number;
+  daily_limit?: number;
+  provider_rate_per_second?: number;
+  send_concurrency?: number;
 }
 
 // Activity

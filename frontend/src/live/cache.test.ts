@@ -22,6 +22,7 @@ const BATCH: Batch = {
   transport: 'outbox',
   total: 2,
   counts: counts({ queued: 2 }),
+  delivery: { delivered: 0, bounced: 0, opened: 0, clicked: 0, complained: 0 },
   created_at: '2026-03-01T10:00:00Z',
   launched_at: '2026-03-01T10:01:00Z',
   completed_at: null,

@@ -30,6 +30,7 @@ function batch(values: Partial<Batch> = {}): Batch {
     transport: 'outbox',
     total: 10,
     counts: counts({ queued: 8, sent: 2 }),
+    delivery: { delivered: 0, bounced: 0, opened: 0, clicked: 0, complained: 0 },
     created_at: '2026-03-01T10:00:00Z',
     launched_at: '2026-03-01T10:05:00Z',
     completed_at: null,

@@ -19,3 +19,21 @@ export function useUpdateSettings() {
     onSuccess: (settings) => queryClient.setQueryData(settingsKey, settings),
   });
 }
+
+/** Asks Brevo for the account of the key in effect. Within 10 minutes of a check, the API returns the stored result. */
+export function useCheckKey() {
+  const queryClient = useQueryClient();
+  return useMutation({
+    mutationFn: () => api.post<Settings>('/settings/check-key'),
+    onSuccess: (settings) => queryClient.setQueryData(settingsKey, settings),
+  });
+}
+
+/** Replaces the webhook token, so the old webhook URL gets 401 from then on. */
+export function useRotateWebhook() {
+  const queryClient = useQueryClient();
+  return useMutation({
+    mutationFn: () => api.post<Settings>('/settings/rotate-webhook'),
+    onSuccess: (settings) => queryClient.setQueryData(settingsKey, settings),
+  });
+}

@@ -10,6 +10,7 @@ import { computeProgress } from '../../../lib/progress';
 import { type BatchAction, failedExportUrl, isBatchActive, useBatch, useBatchAction, useLaunchBatch } from '../api';
 import { BatchProgressBar } from './BatchProgressBar';
 import { CountCards } from './CountCards';
+import { DeliveryCards } from './DeliveryCards';
 import { RecipientsTable } from './RecipientsTable';
 
 export function BatchDetailPage() {
@@ -48,6 +49,8 @@ function BatchDetail({ batch }: { batch: Batch }) {
       </div>
 
       <CountCards counts={batch.counts} />
+
+      {batch.transport === 'brevo' && <DeliveryCards batch={batch} />}
 
       <Card title="Recipients">
         <RecipientsTable batchId={batch.id} />

@@ -26,6 +26,7 @@ function batch(status: BatchStatus, failed = 0): Batch {
     transport: 'outbox',
     total: 1 + failed,
     counts,
+    delivery: { delivered: 0, bounced: 0, opened: 0, clicked: 0, complained: 0 },
     created_at: '2026-03-01T10:00:00Z',
     launched_at: null,
     completed_at: null,

@@ -5,12 +5,18 @@ import type { Settings, SettingsUpdate } from '../../../api/types';
 import { PageHeader } from '../../../components/layout/PageHeader';
 import { Badge, Button, Card, ErrorNotice, Spinner, TextField, Toggle, useToast } from '../../../components/ui';
 import { useSettings, useUpdateSettings } from '../api';
+import { KeyCheck } from './KeyCheck';
+import { LimitsCard } from './LimitsCard';
+import { WebhookCard } from './WebhookCard';
 
 export function SettingsPage() {
   const settings = useSettings();
   return (
     <>
-      <PageHeader title="Settings" description="Who messages come from, and how they are delivered." />
+      <PageHeader
+        title="Settings"
+        description="Who messages come from, how fast they go out, and how Brevo reports back."
+      />
       {settings.isPending && <Spinner label="Loading settings…" />}
       <ErrorNotice title="Cannot load settings." error={settings.error} />
       {settings.data !== undefined && <SettingsForms settings={settings.data} />}
@@ -28,6 +34,8 @@ function SettingsForms({ settings }: { settings: Settings }) {
       <TransportCard settings={settings} />
       <SenderCard settings={settings} />
       <BrevoKeyCard settings={settings} />
+      <LimitsCard settings={settings} />
+      <WebhookCard settings={settings} />
     </div>
   );
 }
@@ -207,6 +215,7 @@ function BrevoKeyCard({ settings }: { settings: Settings }) {
           )}
         </div>
       </form>
+      <KeyCheck settings={settings} />
     </Card>
   );
 }
