@@ -63,7 +63,7 @@ class Batch(UUIDv7AuditBase):
 
 
 class Recipient(UUIDv7AuditBase):
-    """One address in a batch and where its message stands."""
+    """One address in a batch and the state of its message."""
 
     __tablename__ = "recipients"
     __table_args__ = (

@@ -19,7 +19,7 @@ def neutralize(value: object) -> str:
 
 
 def export_name(name: str) -> str:
-    """A download file name made from a batch or import name: letters, digits, - and _."""
+    """Make a download file name from a batch or import name: letters, digits, - and _."""
     cleaned = re.sub(r"[^A-Za-z0-9_-]+", "-", name).strip("-")
     return cleaned[:80] or "export"
 

@@ -122,9 +122,10 @@ class BatchSender:
 
     async def _claim(self, session: AsyncSession, batch_id: UUID) -> list[ClaimedRecipient]:
         now = datetime.now(UTC)
-        # No ORDER BY: sorting every queued recipient for each claim made a 100k batch
-        # slower per chunk as it went; the (batch_id, status) index gives rows cheaply.
-        # A materialized CTE runs the LIMIT ... FOR UPDATE SKIP LOCKED query once. Written as
+        # The claim has no ORDER BY, because sorting every queued recipient for each claim
+        # made a 100k batch slower per chunk as it went. The (batch_id, status) index gives
+        # rows cheaply. A materialized CTE runs the LIMIT ... FOR UPDATE SKIP LOCKED query
+        # once. Written as
         # "WHERE id IN (SELECT ... LIMIT n)", Postgres may evaluate the subquery more than
         # once and claim more than n rows.
         candidates = (
@@ -392,7 +393,7 @@ class BatchSender:
         return set(rows)
 
     async def _transport(self, batch: Batch) -> tuple[Transport, Sender]:
-        """The batch's transport, looked up once per task run and then reused."""
+        """Return the batch's transport and sender, looked up at most every 30 seconds."""
         if self._transport_cache is None or time.monotonic() - self._transport_cache[0] > 30:
             self._transport_cache = (time.monotonic(), *await self._load_transport(batch))
         return self._transport_cache[1], self._transport_cache[2]

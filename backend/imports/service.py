@@ -272,8 +272,8 @@ class ImportService:
             raise ValidationError(
                 f"The batch name has {len(name)} characters; use at most 200.", field="name"
             )
-        # Claim the import before the slow part: of two stage requests racing (a double
-        # click), only one moves it out of "validated"; the other gets 409 instead of
+        # Claim the import before the slow part. Of two stage requests racing (a double
+        # click), only one moves it out of "validated". The other gets 409 instead of
         # creating a second batch that would mail everyone again.
         claimed = await self.session.execute(
             update(Import)
