@@ -3,7 +3,7 @@ import { Link, useParams } from 'react-router';
 import { errorMessage } from '../../../api';
 import type { Batch } from '../../../api/types';
 import { PageHeader } from '../../../components/layout/PageHeader';
-import { BatchStatusBadge, Button, Card, ErrorNotice, Spinner, useToast } from '../../../components/ui';
+import { Badge, BatchStatusBadge, Button, Card, ErrorNotice, Spinner, useToast } from '../../../components/ui';
 import { useLiveBatch, useLiveStatus } from '../../../live/hooks';
 import { formatDateTime, formatDuration, formatNumber } from '../../../lib/format';
 import { computeProgress } from '../../../lib/progress';
@@ -32,6 +32,11 @@ function BatchDetail({ batch }: { batch: Batch }) {
     <>
       <PageHeader title={batch.name} description={<Link to="/batches">All batches</Link>}>
         <BatchStatusBadge status={batch.status} testId="batch-status" />
+        {batch.status === 'completed' && batch.counts.failed > 0 && (
+          <Badge tone="red" data-testid="batch-failed">
+            {formatNumber(batch.counts.failed)} failed
+          </Badge>
+        )}
         {batch.status === 'staged' && <LaunchButton batch={batch} />}
         <BatchControls batch={batch} />
       </PageHeader>
