@@ -38,6 +38,7 @@ from backend.core.queue import TaskQueue, build_broker
 from backend.core.ratelimit import MemoryWindowCounter, RedisWindowCounter, WindowCounter
 from backend.core.security_headers import security_headers
 from backend.core.state import AppServices
+from backend.delivery.limits import MemorySendLimiter, RedisSendLimiter
 from backend.delivery.recovery import recover_interrupted_sends
 from backend.imports.controller import ImportController
 from backend.live.controller import live_socket
@@ -72,6 +73,7 @@ def create_app(settings: Settings | None = None, *, frontend_dist: Path | None =
         login_failures=failures,
         queue=TaskQueue(broker),
         publisher=ChannelsEventPublisher(channels),
+        limiter=RedisSendLimiter(redis) if redis is not None else MemorySendLimiter(),
         redis=redis,
     )
     if settings.inline_queue:

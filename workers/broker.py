@@ -17,6 +17,7 @@ from backend.core.events import RedisEventPublisher
 from backend.core.logging import configure_logging
 from backend.core.models import metadata
 from backend.core.queue import TaskQueue, build_broker
+from backend.delivery.limits import RedisSendLimiter
 from backend.delivery.recovery import recover_interrupted_sends
 from workers.tasks import register_tasks
 
@@ -28,6 +29,7 @@ class WorkerServices:
     settings: Settings
     database: Database
     publisher: RedisEventPublisher
+    limiter: RedisSendLimiter
     redis: Redis
 
 
@@ -51,6 +53,7 @@ async def start_worker(state: TaskiqState) -> None:
         settings=settings,
         database=Database(create_engine(settings)),
         publisher=RedisEventPublisher(redis),
+        limiter=RedisSendLimiter(redis),
         redis=redis,
     )
     logger.info("worker started", extra={"database": settings.database_url.split("://")[0]})

@@ -18,7 +18,9 @@ logger = logging.getLogger(__name__)
 async def send_batch(batch_id: str, context: Annotated[Context, TaskiqDepends()]) -> None:
     services = context.state.services
     async with aiohttp.ClientSession() as http:
-        sender = BatchSender(services.settings, services.database, services.publisher, http)
+        sender = BatchSender(
+            services.settings, services.database, services.publisher, http, services.limiter
+        )
         try:
             await sender.run(UUID(batch_id))
         except Exception:

@@ -26,6 +26,7 @@ class BatchOut(msgspec.Struct):
     name: str
     status: str
     pause_reason: str
+    throttled_until: datetime | None
     template_id: UUID
     template_version_id: UUID
     template_version_number: int
@@ -67,6 +68,7 @@ async def batch_out(session: AsyncSession, batch: Batch) -> BatchOut:
         name=batch.name,
         status=batch.status,
         pause_reason=batch.pause_reason,
+        throttled_until=batch.throttled_until,
         template_id=batch.template_id,
         template_version_id=batch.template_version_id,
         template_version_number=number or 0,

@@ -53,6 +53,7 @@ def progress_event(batch: Batch, counts: dict[str, int]) -> Event:
         "total": batch.total,
         "rate": rate,
         "eta_seconds": eta,
+        "throttled_until": batch.throttled_until.isoformat() if batch.throttled_until else None,
     }
 
 

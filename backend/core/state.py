@@ -12,6 +12,7 @@ from backend.core.database import Database
 from backend.core.events import EventPublisher
 from backend.core.queue import TaskQueue
 from backend.core.ratelimit import WindowCounter
+from backend.delivery.limits import SendLimiter
 
 
 @dataclass
@@ -22,4 +23,5 @@ class AppServices:
     login_failures: WindowCounter
     queue: TaskQueue
     publisher: EventPublisher
+    limiter: SendLimiter
     redis: Redis | None = field(default=None)

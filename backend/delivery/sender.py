@@ -22,7 +22,7 @@ import aiohttp
 from sqlalchemy import Table, bindparam, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from backend.accounts.service import AccountSettingsService
+from backend.accounts.service import AccountSettingsService, DeliveryLimits
 from backend.activity.service import record_activity
 from backend.batches.models import Batch, Recipient
 from backend.batches.service import ACTIVE_RECIPIENT_STATUSES, progress_event, recipient_counts
@@ -32,6 +32,7 @@ from backend.core.config import Settings
 from backend.core.database import Database
 from backend.core.events import Event, EventPublisher
 from backend.delivery.brevo import BrevoTransport
+from backend.delivery.limits import SendLimiter
 from backend.delivery.outbox import OutboxTransport
 from backend.delivery.transport import (
     AccountTransportError,
@@ -52,6 +53,8 @@ LEASE = timedelta(minutes=5)
 MAX_ATTEMPTS = 5
 MAX_BACKOFF_SECONDS = 60.0
 PROGRESS_INTERVAL_SECONDS = 0.5
+# A throttled task re-checks every this many seconds whether its batch was paused.
+QUOTA_POLL_SECONDS = 15.0
 
 
 @dataclass
@@ -70,14 +73,17 @@ class BatchSender:
         database: Database,
         publisher: EventPublisher,
         http: aiohttp.ClientSession,
+        limiter: SendLimiter,
     ) -> None:
         self.settings = settings
         self.database = database
         self.publisher = publisher
         self.http = http
+        self.limiter = limiter
         self._compiled: dict[UUID, tuple[CompiledVersion, list[Any]]] = {}
         self._progress_sent_at = 0.0
         self._transport_cache: tuple[float, Transport, Sender] | None = None
+        self._limits_cache: tuple[float, DeliveryLimits] | None = None
 
     async def run(self, batch_id: UUID) -> None:
         """Send chunks until the batch has no queued recipient left or stops running."""
@@ -86,11 +92,27 @@ class BatchSender:
         async with self.database.session() as session:
             batch = await session.get(Batch, batch_id)
         while batch is not None:
+            limits = await self._limits(batch)
+            reservation = await self.limiter.reserve(
+                batch.account_id,
+                self.settings.send_chunk_size,
+                limits.hourly_limit,
+                limits.daily_limit,
+            )
+            if reservation.allowed == 0 and reservation.reopens_at is not None:
+                if not await self._wait_for_quota(batch, reservation.reopens_at):
+                    break
+                continue
             # The claim itself checks that the batch is still running, so a pause or a
             # cancel stops this loop at the next chunk without another query.
             async with self.database.session() as session:
-                claimed = await self._claim(session, batch_id)
+                claimed = await self._claim(session, batch_id, reservation.allowed)
                 await session.commit()
+            unused = reservation.allowed - len(claimed)
+            if unused:
+                await self.limiter.release(
+                    batch.account_id, unused, limits.hourly_limit, limits.daily_limit
+                )
             if not claimed:
                 break
             await self._publish_claimed(batch, claimed)
@@ -120,7 +142,9 @@ class BatchSender:
             },
         )
 
-    async def _claim(self, session: AsyncSession, batch_id: UUID) -> list[ClaimedRecipient]:
+    async def _claim(
+        self, session: AsyncSession, batch_id: UUID, limit: int
+    ) -> list[ClaimedRecipient]:
         now = datetime.now(UTC)
         # The claim has no ORDER BY, because sorting every queued recipient for each claim
         # made a 100k batch slower per chunk as it went. The (batch_id, status) index gives
@@ -135,7 +159,7 @@ class BatchSender:
                 Recipient.status == "queued",
                 select(Batch.id).where(Batch.id == batch_id, Batch.status == "running").exists(),
             )
-            .limit(self.settings.send_chunk_size)
+            .limit(limit)
             .with_for_update(skip_locked=True)
             .cte("candidates")
             .prefix_with("MATERIALIZED")
@@ -178,11 +202,16 @@ class BatchSender:
             messages = [self._message(batch, compiled, fields, recipient) for recipient in sendable]
             try:
                 transport, sender = await self._transport(batch)
+                await self._wait_for_request_slot(batch)
                 results = await transport.send(
                     sender, messages, idempotency_key_for(m.recipient_id for m in messages)
                 )
                 outcomes.update(_result_outcomes(results))
             except TransientTransportError as error:
+                if error.status == 429:
+                    # Brevo's limit applies to the key, so every worker of the account waits
+                    # for x-sib-ratelimit-reset, not just this one.
+                    await self.limiter.block(batch.account_id, error.retry_after or 1.0)
                 stop = await self._retry_later(batch, sendable, error, outcomes)
             except AccountTransportError as error:
                 self._transport_cache = None
@@ -286,6 +315,57 @@ class BatchSender:
                 fresh = await session.get(Batch, batch.id)
                 events.append(progress_event(fresh or batch, counts))
         await self.publisher.publish(batch.account_id, events)
+
+    async def _limits(self, batch: Batch) -> DeliveryLimits:
+        if self._limits_cache is None or time.monotonic() - self._limits_cache[0] > 30:
+            async with self.database.session() as session:
+                service = AccountSettingsService(session, self.settings, batch.account_id)
+                self._limits_cache = (time.monotonic(), await service.delivery_limits())
+        return self._limits_cache[1]
+
+    async def _wait_for_request_slot(self, batch: Batch) -> None:
+        """Sleep while a 429 blocks the account, then until the request rate allows one more."""
+        limits = await self._limits(batch)
+        while True:
+            blocked = await self.limiter.blocked_for(batch.account_id)
+            if blocked > 0:
+                await asyncio.sleep(blocked)
+                continue
+            delay = await self.limiter.request_delay(
+                batch.account_id, limits.provider_rate_per_second
+            )
+            if delay <= 0:
+                return
+            await asyncio.sleep(delay)
+
+    async def _wait_for_quota(self, batch: Batch, reopens_at: datetime) -> bool:
+        """Show the batch as throttled until the quota window reopens, and wait for it.
+
+        Returns False when the batch stopped running meanwhile (paused or cancelled).
+        """
+        await self._set_throttled(batch, reopens_at)
+        logger.info(
+            "batch throttled by send limit",
+            extra={"batch_id": str(batch.id), "until": reopens_at.isoformat()},
+        )
+        while (remaining := (reopens_at - datetime.now(UTC)).total_seconds()) > 0:
+            await asyncio.sleep(min(remaining, QUOTA_POLL_SECONDS))
+            async with self.database.session() as session:
+                status = await session.scalar(select(Batch.status).where(Batch.id == batch.id))
+            if status != "running":
+                return False
+        await self._set_throttled(batch, None)
+        return True
+
+    async def _set_throttled(self, batch: Batch, until: datetime | None) -> None:
+        async with self.database.session() as session:
+            await session.execute(
+                update(Batch).where(Batch.id == batch.id).values(throttled_until=until)
+            )
+            await session.commit()
+            counts = await recipient_counts(session, batch.id)
+            fresh = await session.get(Batch, batch.id)
+        await self.publisher.publish(batch.account_id, [progress_event(fresh or batch, counts)])
 
     async def _release(self, batch: Batch, claimed: list[ClaimedRecipient], reason: str) -> None:
         outcomes = {

@@ -5,7 +5,7 @@ from typing import Annotated, Any
 from uuid import UUID
 
 import msgspec
-from litestar import Controller, get, post, put
+from litestar import Controller, Response, get, post, put
 from litestar.datastructures import UploadFile
 from litestar.enums import RequestEncodingType
 from litestar.params import Body, FromPath, FromQuery, JSONBody
@@ -185,6 +185,24 @@ class ImportController(Controller):
         )
         items = [RowErrorOut(r.row_number, r.column, r.value, r.reason, r.message) for r in rows]
         return RowErrorPage(items, total, page, page_size)
+
+    @get("/{import_id:uuid}/errors.csv", media_type="text/csv")
+    async def export_errors(
+        self,
+        db_session: DbSession,
+        services: Services,
+        account: Account,
+        import_id: FromPath[UUID],
+        reason: FromQuery[str | None] = None,
+    ) -> Response[bytes]:
+        report = await ImportService(db_session, services.settings, account.id).error_report(
+            import_id, reason
+        )
+        return Response(
+            report.content,
+            media_type="text/csv",
+            headers={"Content-Disposition": f'attachment; filename="{report.filename}"'},
+        )
 
     @post("/{import_id:uuid}/stage", status_code=HTTP_201_CREATED)
     async def stage(

@@ -20,6 +20,7 @@ from backend.activity.service import record_activity
 from backend.batches.models import Batch, Recipient
 from backend.contacts.models import SUBSCRIBED, Contact
 from backend.core.config import Settings
+from backend.core.csv_export import csv_export, export_name, neutralize
 from backend.core.errors import ConflictError, NotFoundError, ValidationError
 from backend.imports.mapping import suggest_mapping
 from backend.imports.models import Import, ImportRowError
@@ -70,6 +71,29 @@ def scan_file(
         else:
             valid.append(outcome)
     return ScanResult(total, valid, problems)
+
+
+class ErrorReport(msgspec.Struct):
+    """A CSV of an import's problem rows, ready to send as a download."""
+
+    filename: str
+    content: bytes
+
+
+def problem_rows(
+    path: Path, analysis: FileAnalysis, messages: dict[int, str]
+) -> Iterator[list[str]]:
+    """Yield the original cells of each row in `messages`, then its row number and message.
+
+    The file is read once, as a stream, and reading stops after the last problem row.
+    """
+    last_row = max(messages, default=0)
+    for row_number, cells in iter_rows(path, analysis):
+        if row_number > last_row:
+            break
+        message = messages.get(row_number)
+        if message is not None:
+            yield [*cells, str(row_number), message]
 
 
 def _mapping_hash(import_: Import) -> str:
@@ -255,6 +279,32 @@ class ImportService:
         )
         return list(rows.all()), total
 
+    async def error_report(self, import_id: UUID, reason: str | None) -> ErrorReport:
+        """Build a CSV of the problem rows with their original cells, to fix and upload again.
+
+        The columns are the file's own columns, then `row_number` and `reason` (the message).
+        """
+        import_ = await self.get(import_id)
+        if import_.validation is None:
+            raise ConflictError(
+                f"Import {import_.filename} has not been validated with its current mapping; "
+                "validate it before downloading the error report.",
+                field="import",
+            )
+        path = Path(import_.stored_path)
+        if not await asyncio.to_thread(path.is_file):
+            raise ConflictError(
+                f"The uploaded file of import {import_.filename} is no longer stored; "
+                "upload the file again."
+            )
+
+        messages = await self._problem_messages(import_.id, reason)
+        header = [neutralize(column) for column in import_.columns] + ["row_number", "reason"]
+        rows = problem_rows(path, self._analysis(import_), messages)
+        # csv_export consumes the generator, so the file is read in the worker thread.
+        content = await asyncio.to_thread(csv_export, header, rows)
+        return ErrorReport(f"errors-{export_name(import_.filename)}.csv", content)
+
     async def stage(self, import_id: UUID, name: str) -> Batch:
         import_ = await self.get(import_id)
         self._check_not_staged(import_)
@@ -354,21 +404,25 @@ class ImportService:
             for spec in fields_from_json(version.fields)
             if spec.name != "email"
         ]
-        analysis = FileAnalysis(
-            format=import_.format,  # type: ignore[arg-type]
-            encoding=import_.encoding,
-            delimiter=import_.delimiter,
-            sheets=import_.sheets,
-            sheet=import_.sheet,
-            header_row=import_.header_row,
-            columns=import_.columns,
-            sample_rows=[],
-        )
         mapping = dict(import_.mapping)
         scan = await asyncio.to_thread(
-            scan_file, Path(import_.stored_path), analysis, mapping, rules
+            scan_file, Path(import_.stored_path), self._analysis(import_), mapping, rules
         )
         return version, scan
+
+    async def _problem_messages(self, import_id: UUID, reason: str | None) -> dict[int, str]:
+        """Map each problem row number to its message, joining several with "; "."""
+        query = select(ImportRowError.row_number, ImportRowError.message).where(
+            ImportRowError.import_id == import_id
+        )
+        if reason:
+            query = query.where(ImportRowError.reason == reason)
+        rows = await self.session.execute(query.order_by(ImportRowError.id))
+        messages: dict[int, str] = {}
+        for row_number, message in rows.tuples():
+            known = messages.get(row_number)
+            messages[row_number] = message if known is None else f"{known}; {message}"
+        return messages
 
     async def _upsert_contacts(self, rows: list[ValidRow]) -> dict[str, Contact]:
         """Create missing contacts and merge new attributes into existing ones.
@@ -440,6 +494,20 @@ class ImportService:
             return DEFAULT_FIELD_NAMES
         names = [spec.name for spec in fields_from_json(version.fields)]
         return ["email", *[name for name in names if name != "email"]]
+
+    @staticmethod
+    def _analysis(import_: Import) -> FileAnalysis:
+        """Rebuild the stored layout of the upload, enough for iter_rows to read it again."""
+        return FileAnalysis(
+            format=import_.format,  # type: ignore[arg-type]
+            encoding=import_.encoding,
+            delimiter=import_.delimiter,
+            sheets=import_.sheets,
+            sheet=import_.sheet,
+            header_row=import_.header_row,
+            columns=import_.columns,
+            sample_rows=[],
+        )
 
     @staticmethod
     def _apply_analysis(import_: Import, analysis: FileAnalysis) -> None:

@@ -261,6 +261,8 @@ export interface Batch {
   delivery: DeliveryCounts;
   /** The reason a paused batch stopped, such as a rejected Brevo key, or empty. */
   pause_reason?: string;
+  /** ISO time at which a batch held back by a send limit resumes by itself. */
+  throttled_until?: string | null;
   created_at: IsoDateTime;
   launched_at: IsoDateTime | null;
   completed_at: IsoDateTime | null;
@@ -385,6 +387,8 @@ export interface BatchProgressEvent {
   /** Messages per second, when the server has measured it. */
   rate: number | null;
   eta_seconds: number | null;
+  /** Set while an hourly or daily send limit holds the batch back; ISO time it resumes. */
+  throttled_until?: string | null;
 }
 
 export type LiveEvent = RecipientUpdatedEvent | BatchProgressEvent;

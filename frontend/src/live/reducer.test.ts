@@ -117,6 +117,14 @@ describe('liveReducer', () => {
 });
 
 describe('applyBatchProgress', () => {
+  it('sets and clears the throttle time', () => {
+    const throttled = applyBatchProgress(batch(), progress({ throttled_until: '2026-03-02T00:00:00Z' }));
+    const resumed = applyBatchProgress(throttled, progress({ throttled_until: null }));
+
+    expect(throttled.throttled_until).toBe('2026-03-02T00:00:00Z');
+    expect(resumed.throttled_until).toBeNull();
+  });
+
   it('replaces counts, total and status', () => {
     const updated = applyBatchProgress(batch(), progress({ status: 'completed', counts: counts({ sent: 10 }) }));
 

@@ -170,7 +170,8 @@ export function applyBatchProgress(batch: Batch, event: BatchProgressEvent): Bat
   if (batch.id !== event.batch_id || !isProgressCurrent(batch, event)) {
     return batch;
   }
-  return { ...batch, status: event.status, counts: event.counts, total: event.total };
+  const throttled = event.throttled_until === undefined ? {} : { throttled_until: event.throttled_until };
+  return { ...batch, status: event.status, counts: event.counts, total: event.total, ...throttled };
 }
 
 /** Applies a progress event to a page of batches; returns the same page when no row matches. */

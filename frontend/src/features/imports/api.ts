@@ -64,6 +64,12 @@ export function useImportErrors(id: string, page: number, reason: string) {
   });
 }
 
+/** The CSV of problem rows (original cells, row_number, reason), served as a download. */
+export function errorReportUrl(id: string, reason: string): string {
+  const query = reason ? `?${new URLSearchParams({ reason }).toString()}` : '';
+  return `/api/v1/imports/${id}/errors.csv${query}`;
+}
+
 export function useStageImport(id: string) {
   const queryClient = useQueryClient();
   return useMutation({

@@ -41,6 +41,16 @@ function BatchDetail({ batch }: { batch: Batch }) {
         <BatchControls batch={batch} />
       </PageHeader>
 
+      {batch.status === 'running' && batch.throttled_until && (
+        <div className="notice notice--warning" role="status" data-testid="batch-throttled">
+          <strong className="notice__title">Throttled.</strong>
+          <span>
+            A send limit from Settings holds this batch back until {formatDateTime(batch.throttled_until)}; it resumes
+            by itself.
+          </span>
+        </div>
+      )}
+
       {batch.status === 'paused' && batch.pause_reason && (
         <div className="notice notice--warning" role="status">
           <strong className="notice__title">Paused.</strong>

@@ -14,7 +14,7 @@ import {
   type Column,
 } from '../../../components/ui';
 import { formatNumber } from '../../../lib/format';
-import { ERRORS_PAGE_SIZE, useImportErrors } from '../api';
+import { ERRORS_PAGE_SIZE, errorReportUrl, useImportErrors } from '../api';
 
 const REASON_LABELS: Record<string, string> = {
   invalid_email: 'Invalid email',
@@ -123,6 +123,9 @@ function RowErrors({ importId, validation }: { importId: string; validation: Val
   const errors = useImportErrors(importId, page, reason);
   const pageCount = errors.data ? Math.max(1, Math.ceil(errors.data.total / ERRORS_PAGE_SIZE)) : 1;
 
+  const reasonCounts: Record<string, number> = validation.reasons;
+  const problemRows = reason ? (reasonCounts[reason] ?? 0) : validation.invalid_rows + validation.duplicate_rows;
+
   const reasonOptions = [
     { value: '', label: 'All reasons' },
     ...Object.entries(validation.reasons).map(([key, count]) => ({
@@ -143,6 +146,11 @@ function RowErrors({ importId, validation }: { importId: string; validation: Val
             setPage(1);
           }}
         />
+        {problemRows > 0 && (
+          <a className="button button--secondary" href={errorReportUrl(importId, reason)} download>
+            Download error report (CSV)
+          </a>
+        )}
       </div>
       {errors.isPending && <Spinner label="Loading row errors…" />}
       <ErrorNotice title="Cannot load row errors." error={errors.error} />
