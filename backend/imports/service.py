@@ -283,19 +283,24 @@ class ImportService:
         """Build a CSV of the problem rows with their original cells, to fix and upload again.
 
         The columns are the file's own columns, then `row_number` and `reason` (the message).
+        NOTE: csv_export puts "'" before formula-like cells, a phone number such as "+1 512..."
+        too, so the operator removes it before uploading the fixed file.
         """
         import_ = await self.get(import_id)
         if import_.validation is None:
             raise ConflictError(
-                f"Import {import_.filename} has not been validated with its current mapping; "
-                "validate it before downloading the error report.",
+                f"Import {import_.filename} has not been validated with its current mapping. "
+                "Validate it before downloading the error report.",
                 field="import",
             )
         path = Path(import_.stored_path)
         if not await asyncio.to_thread(path.is_file):
+            logger.warning(
+                "import file missing", extra={"import_id": str(import_.id), "path": str(path)}
+            )
             raise ConflictError(
-                f"The uploaded file of import {import_.filename} is no longer stored; "
-                "upload the file again."
+                f"The uploaded file of import {import_.filename} is no longer stored. "
+                "Upload the file again."
             )
 
         messages = await self._problem_messages(import_.id, reason)

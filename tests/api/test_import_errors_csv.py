@@ -142,4 +142,4 @@ async def test_errors_csv_before_validation_conflicts(client: Client) -> None:
 
     assert response.status_code == 409, response.text
     assert response.json()["code"] == "conflict"
-    assert "validate it before downloading" in response.json()["message"]
+    assert "Validate it before downloading" in response.json()["message"]
