@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncGenerator
 from contextlib import asynccontextmanager
@@ -20,6 +21,7 @@ from litestar.openapi.plugins import JsonRenderPlugin
 from litestar.response import File
 from litestar.static_files import create_static_files_router
 from redis.asyncio import Redis
+from taskiq import InMemoryBroker
 
 from backend.accounts.controller import SettingsController
 from backend.activity.controller import ActivityController
@@ -89,7 +91,13 @@ def create_app(settings: Settings | None = None, *, frontend_dist: Path | None =
         if not broker.is_worker_process:
             await broker.startup()
         if settings.inline_queue:
-            await recover_interrupted_sends(services.database, services.queue)
+            # With SQLite this process is the only sender, so every claim left from a
+            # previous run is dead, whatever its lease says.
+            await recover_interrupted_sends(
+                services.database,
+                services.queue,
+                release_all=not services.database.is_postgres,
+            )
         if settings.is_production and not settings.public_base_url.startswith("https://"):
             logger.warning(
                 "PUBLIC_BASE_URL is not HTTPS; mailbox providers expect HTTPS unsubscribe links",
@@ -105,6 +113,8 @@ def create_app(settings: Settings | None = None, *, frontend_dist: Path | None =
         try:
             yield
         finally:
+            if isinstance(broker, InMemoryBroker):
+                await stop_inline_tasks(broker)
             if not broker.is_worker_process:
                 await broker.shutdown()
             await services.database.dispose()
@@ -170,6 +180,20 @@ def create_app(settings: Settings | None = None, *, frontend_dist: Path | None =
     app.state.services = services
     app.state.channels = channels
     return app
+
+
+async def stop_inline_tasks(broker: InMemoryBroker) -> None:
+    """Cancel send tasks still running in this process, before the database closes.
+
+    A throttled batch's task can sleep for up to an hour; waiting for it would hang the
+    shutdown. Its claimed recipients are handed back at the next start.
+    """
+    # NOTE: taskiq's InMemoryBroker has no public way to cancel its tasks; this reads its
+    # private set of running tasks (taskiq 0.13).
+    running = list(getattr(broker, "_running_tasks", ()))
+    for task in running:
+        task.cancel()
+    await asyncio.gather(*running, return_exceptions=True)
 
 
 def spa_fallback(

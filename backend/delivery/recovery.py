@@ -21,14 +21,21 @@ from backend.core.queue import SEND_BATCH_TASK, TaskQueue
 logger = logging.getLogger(__name__)
 
 
-async def recover_interrupted_sends(database: Database, queue: TaskQueue) -> int:
-    """Requeue expired claims and restart running batches; return the batches restarted."""
+async def recover_interrupted_sends(
+    database: Database, queue: TaskQueue, *, release_all: bool = False
+) -> int:
+    """Requeue expired claims and restart running batches; return the batches restarted.
+
+    With `release_all`, every claim is handed back, not only expired ones: right for a
+    process that is the only sender.
+    """
     now = datetime.now(UTC)
+    stale = Recipient.status == "processing"
+    if not release_all:
+        stale = stale & (Recipient.lease_until < now)
     async with database.session() as session:
         released = await session.execute(
-            update(Recipient)
-            .where(Recipient.status == "processing", Recipient.lease_until < now)
-            .values(status="queued", lease_until=None, updated_at=now)
+            update(Recipient).where(stale).values(status="queued", lease_until=None, updated_at=now)
         )
         batch_ids = list(
             await session.scalars(

@@ -104,3 +104,27 @@ async def test_live_claims_are_left_alone(
 
     assert restarted == 0
     assert current["counts"]["processing"] == batch["total"]
+
+
+async def test_single_sender_releases_every_claim(
+    client: AsyncTestClient[Any], database: Database, queue: TaskQueue
+) -> None:
+    await signup(client)
+    batch = await stage_batch(client)
+    lease = datetime.now(UTC) + timedelta(minutes=5)
+    async with database.session() as session:
+        await session.execute(
+            update(Batch).where(Batch.id == UUID(batch["id"])).values(status="paused")
+        )
+        await session.execute(
+            update(Recipient)
+            .where(Recipient.batch_id == UUID(batch["id"]))
+            .values(status="processing", lease_until=lease)
+        )
+        await session.commit()
+
+    await recover_interrupted_sends(database, queue, release_all=True)
+    current = (await client.get(f"/api/v1/batches/{batch['id']}")).json()
+
+    assert current["counts"]["processing"] == 0
+    assert current["counts"]["queued"] == batch["total"]
