@@ -62,7 +62,7 @@ def free_port() -> int:
 
 
 def bench_template() -> str:
-    """The leemunroe inlined template (about 7.7 KB) with a greeting and an unsubscribe link."""
+    """Return the leemunroe inlined template (7.7 KB) with a greeting and an unsubscribe link."""
     html = (ROOT / "tests/fixtures/templates/leemunroe/email-inlined.html").read_text()
     html = html.replace("Hi there", "Hi {{ first_name }}", 1)
     return html.replace('href="http://htmlemail.io/blog"', 'href="{{ unsubscribe_url }}"', 1)
@@ -315,7 +315,7 @@ async def run_product(
 async def run_baseline(
     database_url: str, fake_url: str, batch_id: uuid.UUID, concurrency: int = 4
 ) -> float:
-    """The same work with no framework: the ceiling the product is compared with."""
+    """Send the same batch with no framework, as the ceiling the product is compared with."""
     pool = await asyncpg.create_pool(database_url, min_size=concurrency, max_size=concurrency)
     await pool.execute("UPDATE recipients SET status = 'queued' WHERE batch_id = $1", batch_id)
     html = compile_template(bench_template(), part="html")

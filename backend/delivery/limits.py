@@ -1,8 +1,8 @@
 """Send limits shared by every worker of an account: hourly and daily message quotas, the
 provider request rate, and the wait that a 429 from Brevo imposes.
 
-Production keeps the counters in Redis, so every worker process sees the same numbers; the
-embedded default keeps them in memory, where the single process is the only sender.
+Production keeps the counters in Redis, so every worker process reads the same numbers.
+The embedded default keeps them in memory, because its single process is the only sender.
 Quotas use fixed windows (the clock hour and the UTC day), which is what operators read in
 a "300 per day" plan limit.
 """
