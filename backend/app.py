@@ -41,7 +41,7 @@ from backend.core.ratelimit import MemoryWindowCounter, RedisWindowCounter, Wind
 from backend.core.security_headers import security_headers
 from backend.core.state import AppServices
 from backend.delivery.limits import MemorySendLimiter, RedisSendLimiter
-from backend.delivery.recovery import recover_interrupted_sends
+from backend.delivery.recovery import reconcile_forever, recover_interrupted_sends
 from backend.imports.controller import ImportController
 from backend.live.controller import live_socket
 from backend.templates.controller import TemplateController
@@ -98,6 +98,11 @@ def create_app(settings: Settings | None = None, *, frontend_dist: Path | None =
                 services.queue,
                 release_all=not services.database.is_postgres,
             )
+        reconciler = (
+            asyncio.create_task(reconcile_forever(services.database, services.queue))
+            if settings.inline_queue
+            else None
+        )
         if settings.is_production and not settings.public_base_url.startswith("https://"):
             logger.warning(
                 "PUBLIC_BASE_URL is not HTTPS; mailbox providers expect HTTPS unsubscribe links",
@@ -113,6 +118,9 @@ def create_app(settings: Settings | None = None, *, frontend_dist: Path | None =
         try:
             yield
         finally:
+            if reconciler is not None:
+                reconciler.cancel()
+                await asyncio.gather(reconciler, return_exceptions=True)
             if isinstance(broker, InMemoryBroker):
                 await stop_inline_tasks(broker)
             if not broker.is_worker_process:

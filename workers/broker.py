@@ -5,6 +5,7 @@ This module is the worker's composition root, so it reads the settings when impo
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from dataclasses import dataclass
 
@@ -18,7 +19,7 @@ from backend.core.logging import configure_logging
 from backend.core.models import metadata
 from backend.core.queue import TaskQueue, build_broker
 from backend.delivery.limits import RedisSendLimiter
-from backend.delivery.recovery import recover_interrupted_sends
+from backend.delivery.recovery import reconcile_forever, recover_interrupted_sends
 from workers.tasks import register_tasks
 
 logger = logging.getLogger("workers")
@@ -57,12 +58,16 @@ async def start_worker(state: TaskiqState) -> None:
         redis=redis,
     )
     logger.info("worker started", extra={"database": settings.database_url.split("://")[0]})
-    await recover_interrupted_sends(state.services.database, TaskQueue(broker))
+    queue = TaskQueue(broker)
+    await recover_interrupted_sends(state.services.database, queue)
+    state.reconciler = asyncio.create_task(reconcile_forever(state.services.database, queue))
 
 
 @broker.on_event(TaskiqEvents.WORKER_SHUTDOWN)
 async def stop_worker(state: TaskiqState) -> None:
     services: WorkerServices = state.services
+    state.reconciler.cancel()
+    await asyncio.gather(state.reconciler, return_exceptions=True)
     await services.database.dispose()
     await services.redis.aclose()
     logger.info("worker stopped")

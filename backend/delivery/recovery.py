@@ -9,8 +9,9 @@ batch is harmless: claims are atomic, so no recipient is sent twice by it.
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select, update
 
@@ -22,12 +23,18 @@ logger = logging.getLogger(__name__)
 
 
 async def recover_interrupted_sends(
-    database: Database, queue: TaskQueue, *, release_all: bool = False
+    database: Database,
+    queue: TaskQueue,
+    *,
+    release_all: bool = False,
+    stalled_for: timedelta | None = None,
 ) -> int:
     """Requeue expired claims and restart running batches; return the batches restarted.
 
     With `release_all`, every claim is handed back, not only expired ones: right for a
-    process that is the only sender.
+    process that is the only sender. With `stalled_for`, only batches with no claimed
+    recipient, no throttle and no recipient change for that long are restarted, which is
+    how the periodic check tells a batch whose tasks died from one that is sending.
     """
     now = datetime.now(UTC)
     stale = Recipient.status == "processing"
@@ -37,20 +44,30 @@ async def recover_interrupted_sends(
         released = await session.execute(
             update(Recipient).where(stale).values(status="queued", lease_until=None, updated_at=now)
         )
-        batch_ids = list(
-            await session.scalars(
-                select(Batch.id)
-                .where(Batch.status == "running")
+        candidates = (
+            select(Batch.id)
+            .where(Batch.status == "running")
+            .where(
+                select(Recipient.id)
                 .where(
-                    select(Recipient.id)
-                    .where(
-                        Recipient.batch_id == Batch.id,
-                        Recipient.status.in_(("queued", "processing")),
-                    )
-                    .exists()
+                    Recipient.batch_id == Batch.id,
+                    Recipient.status.in_(("queued", "processing")),
                 )
+                .exists()
             )
         )
+        if stalled_for is not None:
+            quiet_since = now - stalled_for
+            candidates = candidates.where(
+                Batch.throttled_until.is_(None),
+                ~select(Recipient.id)
+                .where(
+                    Recipient.batch_id == Batch.id,
+                    (Recipient.status == "processing") | (Recipient.updated_at > quiet_since),
+                )
+                .exists(),
+            )
+        batch_ids = list(await session.scalars(candidates))
         await session.commit()
     for batch_id in batch_ids:
         await queue.enqueue(SEND_BATCH_TASK, batch_id=str(batch_id))
@@ -60,3 +77,20 @@ async def recover_interrupted_sends(
             extra={"released": released.rowcount, "batches": len(batch_ids)},  # type: ignore[attr-defined]
         )
     return len(batch_ids)
+
+
+RECONCILE_INTERVAL = timedelta(seconds=60)
+# A sending batch changes some recipient every few seconds; two quiet minutes with work
+# left and nothing claimed means its tasks are gone.
+STALLED_AFTER = timedelta(minutes=2)
+
+
+async def reconcile_forever(database: Database, queue: TaskQueue) -> None:
+    """Every minute, hand back expired claims and restart batches whose tasks died."""
+    while True:
+        await asyncio.sleep(RECONCILE_INTERVAL.total_seconds())
+        try:
+            await recover_interrupted_sends(database, queue, stalled_for=STALLED_AFTER)
+        except Exception:
+            # A database or Redis outage: log it and try again at the next interval.
+            logger.exception("reconciling sends failed")

@@ -128,3 +128,44 @@ async def test_single_sender_releases_every_claim(
 
     assert current["counts"]["processing"] == 0
     assert current["counts"]["queued"] == batch["total"]
+
+
+async def mark_running_and_queued(database: Database, batch_id: str, updated_at: datetime) -> None:
+    async with database.session() as session:
+        await session.execute(
+            update(Batch)
+            .where(Batch.id == UUID(batch_id))
+            .values(status="running", launched_at=updated_at)
+        )
+        await session.execute(
+            update(Recipient)
+            .where(Recipient.batch_id == UUID(batch_id))
+            .values(status="queued", updated_at=updated_at)
+        )
+        await session.commit()
+
+
+async def test_periodic_check_restarts_stalled_batch(
+    client: AsyncTestClient[Any], database: Database, queue: TaskQueue, worker: object
+) -> None:
+    await signup(client)
+    batch = await stage_batch(client)
+    await mark_running_and_queued(database, batch["id"], datetime.now(UTC) - timedelta(minutes=10))
+
+    restarted = await recover_interrupted_sends(database, queue, stalled_for=timedelta(minutes=2))
+    done = await wait_for_status(client, batch["id"], "completed")
+
+    assert restarted == 1
+    assert done["counts"]["sent"] == batch["total"]
+
+
+async def test_periodic_check_leaves_active_batch(
+    client: AsyncTestClient[Any], database: Database, queue: TaskQueue
+) -> None:
+    await signup(client)
+    batch = await stage_batch(client)
+    await mark_running_and_queued(database, batch["id"], datetime.now(UTC))
+
+    restarted = await recover_interrupted_sends(database, queue, stalled_for=timedelta(minutes=2))
+
+    assert restarted == 0
