@@ -92,7 +92,7 @@ def create_app(settings: Settings | None = None, *, frontend_dist: Path | None =
             await broker.startup()
         if settings.inline_queue:
             # With SQLite this process is the only sender, so every claim left from a
-            # previous run is dead, whatever its lease says.
+            # previous run is dead, whatever time its lease runs to.
             await recover_interrupted_sends(
                 services.database,
                 services.queue,

@@ -37,7 +37,7 @@ OUTBOX_SENDER_EMAIL = "campaigns@localhost.localdomain"
 
 
 class DeliveryConfig(msgspec.Struct, frozen=True):
-    """What a send uses: Brevo with this key, or the local outbox when the key is empty."""
+    """The transport and sender of a send: Brevo with this key, or the outbox if it is empty."""
 
     transport: str
     api_key: str

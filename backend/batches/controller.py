@@ -146,13 +146,12 @@ class BatchController(Controller):
         batch = await BatchService(db_session, account.id).launch(
             batch_id, services.queue, services.settings.send_chunk_size
         )
-        out = await batch_out(db_session, batch)
-        await services.publisher.publish(account.id, [progress_event(batch, out.counts)])
-        return out
+        return await self._control_response(db_session, services, account.id, batch)
 
     async def _control_response(
         self, db_session: AsyncSession, services: AppServices, account_id: UUID, batch: Batch
     ) -> BatchOut:
+        """Return the batch after a state change, and publish its progress to live views."""
         out = await batch_out(db_session, batch)
         await services.publisher.publish(account_id, [progress_event(batch, out.counts)])
         return out

@@ -156,7 +156,7 @@ class ContactService:
         now = datetime.now(UTC)
         contact.status = status
         contact.unsubscribed_at = now
-        # Recipients not yet handed to a worker are skipped from now on; the worker checks
+        # Recipients not yet handed to a worker are skipped from now on. The worker checks
         # the contact again right before sending, which covers the ones already claimed.
         await self.session.execute(
             update(Recipient)

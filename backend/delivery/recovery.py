@@ -33,8 +33,8 @@ async def recover_interrupted_sends(
 
     With `release_all`, every claim is handed back, not only expired ones: right for a
     process that is the only sender. With `stalled_for`, only batches with no claimed
-    recipient, no throttle and no recipient change for that long are restarted, which is
-    how the periodic check tells a batch whose tasks died from one that is sending.
+    recipient, no throttle and no recipient change for that long are restarted. That is
+    how the periodic check separates a batch whose tasks died from one that is sending.
     """
     now = datetime.now(UTC)
     stale = Recipient.status == "processing"
@@ -86,7 +86,7 @@ STALLED_AFTER = timedelta(minutes=2)
 
 
 async def reconcile_forever(database: Database, queue: TaskQueue) -> None:
-    """Every minute, hand back expired claims and restart batches whose tasks died."""
+    """Hand back expired claims and restart batches whose tasks died, once a minute."""
     while True:
         await asyncio.sleep(RECONCILE_INTERVAL.total_seconds())
         try:

@@ -10,9 +10,9 @@ import pytest
 from litestar.testing import AsyncTestClient
 
 from backend.core.config import Settings
-from tests.api.test_campaign_flow import upload, wait_for_status
+from tests.api.test_campaign_flow import stage_google_contacts, wait_for_status
 from tests.conftest import BREVO_API_KEY as API_KEY
-from tests.conftest import FIXTURES, signup
+from tests.conftest import signup
 from tests.fakes.brevo import FakeBrevo
 
 GOOGLE_VALID = 393
@@ -34,15 +34,7 @@ async def stage_batch(client: AsyncTestClient[Any]) -> dict[str, Any]:
     )
     assert configured.status_code == 200, configured.text
     assert configured.json()["transport"] == "brevo"
-    version_id = (await client.get("/api/v1/templates")).json()[0]["latest_version"]["id"]
-    import_ = (await upload(client, FIXTURES / "contacts" / "google-contacts.csv")).json()
-    await client.put(
-        f"/api/v1/imports/{import_['id']}/mapping", json={"template_version_id": version_id}
-    )
-    await client.post(f"/api/v1/imports/{import_['id']}/validate")
-    staged = await client.post(f"/api/v1/imports/{import_['id']}/stage", json={"name": "Brevo"})
-    assert staged.status_code == 201, staged.text
-    batch: dict[str, Any] = staged.json()
+    batch = await stage_google_contacts(client, "Brevo")
     assert batch["transport"] == "brevo"
     return batch
 

@@ -32,6 +32,19 @@ async def starter_version(client: AsyncTestClient[Any]) -> dict[str, Any]:
     return dict(templates[0]["latest_version"])
 
 
+async def stage_google_contacts(client: AsyncTestClient[Any], name: str) -> dict[str, Any]:
+    """Stage google-contacts.csv against the starter template and return the batch."""
+    version = await starter_version(client)
+    import_ = (await upload(client, CONTACTS / "google-contacts.csv")).json()
+    base = f"/api/v1/imports/{import_['id']}"
+    await client.put(f"{base}/mapping", json={"template_version_id": version["id"]})
+    await client.post(f"{base}/validate")
+    staged = await client.post(f"{base}/stage", json={"name": name})
+    assert staged.status_code == 201, staged.text
+    batch: dict[str, Any] = staged.json()
+    return batch
+
+
 async def wait_for_status(
     client: AsyncTestClient[Any], batch_id: str, status: str, seconds: float = 60
 ) -> dict[str, Any]:

@@ -17,8 +17,8 @@ from backend.core.config import Settings
 from backend.core.database import Database, create_engine
 from backend.core.queue import TaskQueue, build_broker
 from backend.delivery.recovery import recover_interrupted_sends
-from tests.api.test_campaign_flow import upload, wait_for_status
-from tests.conftest import FIXTURES, signup
+from tests.api.test_campaign_flow import stage_google_contacts, wait_for_status
+from tests.conftest import signup
 
 
 @pytest.fixture
@@ -41,24 +41,11 @@ async def queue(settings: Settings, app: Litestar) -> AsyncIterator[TaskQueue]:
     await broker.shutdown()
 
 
-async def stage_batch(client: AsyncTestClient[Any]) -> dict[str, Any]:
-    version_id = (await client.get("/api/v1/templates")).json()[0]["latest_version"]["id"]
-    import_ = (await upload(client, FIXTURES / "contacts" / "google-contacts.csv")).json()
-    await client.put(
-        f"/api/v1/imports/{import_['id']}/mapping", json={"template_version_id": version_id}
-    )
-    await client.post(f"/api/v1/imports/{import_['id']}/validate")
-    staged = await client.post(f"/api/v1/imports/{import_['id']}/stage", json={"name": "Recovery"})
-    assert staged.status_code == 201, staged.text
-    batch: dict[str, Any] = staged.json()
-    return batch
-
-
 async def test_expired_claims_are_resent_after_restart(
     client: AsyncTestClient[Any], database: Database, queue: TaskQueue, worker: object
 ) -> None:
     await signup(client)
-    batch = await stage_batch(client)
+    batch = await stage_google_contacts(client, "Recovery")
     expired = datetime.now(UTC) - timedelta(minutes=10)
     # What a process killed mid-send leaves: a running batch, claimed recipients, no task.
     async with database.session() as session:
@@ -86,7 +73,7 @@ async def test_live_claims_are_left_alone(
     client: AsyncTestClient[Any], database: Database, queue: TaskQueue
 ) -> None:
     await signup(client)
-    batch = await stage_batch(client)
+    batch = await stage_google_contacts(client, "Recovery")
     lease = datetime.now(UTC) + timedelta(minutes=5)
     async with database.session() as session:
         await session.execute(
@@ -110,7 +97,7 @@ async def test_single_sender_releases_every_claim(
     client: AsyncTestClient[Any], database: Database, queue: TaskQueue
 ) -> None:
     await signup(client)
-    batch = await stage_batch(client)
+    batch = await stage_google_contacts(client, "Recovery")
     lease = datetime.now(UTC) + timedelta(minutes=5)
     async with database.session() as session:
         await session.execute(
@@ -149,7 +136,7 @@ async def test_periodic_check_restarts_stalled_batch(
     client: AsyncTestClient[Any], database: Database, queue: TaskQueue, worker: object
 ) -> None:
     await signup(client)
-    batch = await stage_batch(client)
+    batch = await stage_google_contacts(client, "Recovery")
     await mark_running_and_queued(database, batch["id"], datetime.now(UTC) - timedelta(minutes=10))
 
     restarted = await recover_interrupted_sends(database, queue, stalled_for=timedelta(minutes=2))
@@ -163,7 +150,7 @@ async def test_periodic_check_leaves_active_batch(
     client: AsyncTestClient[Any], database: Database, queue: TaskQueue
 ) -> None:
     await signup(client)
-    batch = await stage_batch(client)
+    batch = await stage_google_contacts(client, "Recovery")
     await mark_running_and_queued(database, batch["id"], datetime.now(UTC))
 
     restarted = await recover_interrupted_sends(database, queue, stalled_for=timedelta(minutes=2))

@@ -14,8 +14,8 @@ from redis.asyncio import Redis
 
 from backend.delivery import sender
 from backend.delivery.limits import MemorySendLimiter, RedisSendLimiter, SendLimiter
-from tests.api.test_campaign_flow import starter_version, upload
-from tests.conftest import FIXTURES, REDIS_URL, require_service, signup
+from tests.api.test_campaign_flow import stage_google_contacts
+from tests.conftest import REDIS_URL, require_service, signup
 
 
 @pytest.fixture(params=["memory", "redis"])
@@ -95,21 +95,13 @@ async def test_block_stops_every_worker_of_the_account(limiter: SendLimiter) -> 
 async def test_daily_limit_throttles_batch(
     client: AsyncTestClient[Any], monkeypatch: pytest.MonkeyPatch, worker: object
 ) -> None:
-    # Only the in-process worker of the embedded mode sees this; a worker process keeps
-    # its 15-second poll and notices the cancel below a little later.
+    # Only the in-process worker of the embedded mode uses this value. A worker process
+    # keeps its 15-second poll and notices the cancel below a little later.
     monkeypatch.setattr(sender, "QUOTA_POLL_SECONDS", 0.1)
     await signup(client)
     limited = await client.put("/api/v1/settings", json={"daily_limit": 100})
     assert limited.status_code == 200, limited.text
-    version = await starter_version(client)
-    import_ = (await upload(client, FIXTURES / "contacts" / "google-contacts.csv")).json()
-    await client.put(
-        f"/api/v1/imports/{import_['id']}/mapping", json={"template_version_id": version["id"]}
-    )
-    await client.post(f"/api/v1/imports/{import_['id']}/validate")
-    batch = (
-        await client.post(f"/api/v1/imports/{import_['id']}/stage", json={"name": "Quota"})
-    ).json()
+    batch = await stage_google_contacts(client, "Quota")
 
     await client.post(f"/api/v1/batches/{batch['id']}/launch")
     current: dict[str, Any] = {}

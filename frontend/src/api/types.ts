@@ -387,7 +387,7 @@ export interface BatchProgressEvent {
   /** Messages per second, when the server has measured it. */
   rate: number | null;
   eta_seconds: number | null;
-  /** Set while an hourly or daily send limit holds the batch back; ISO time it resumes. */
+  /** ISO time at which a batch held back by an hourly or daily send limit resumes. */
   throttled_until?: string | null;
 }
 

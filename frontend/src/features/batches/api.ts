@@ -39,7 +39,7 @@ export function runBatchAction(id: string, action: BatchAction): Promise<Batch> 
   return api.post<Batch>(`/batches/${id}/${action}`);
 }
 
-/** The CSV of failed recipients (row, email, reason), served as a download. */
+/** Return the download URL of the failed recipients CSV (row, email, reason). */
 export function failedExportUrl(id: string): string {
   return `/api/v1/batches/${id}/failed.csv`;
 }

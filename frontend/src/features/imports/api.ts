@@ -64,7 +64,7 @@ export function useImportErrors(id: string, page: number, reason: string) {
   });
 }
 
-/** The CSV of problem rows (original cells, row_number, reason), served as a download. */
+/** Return the download URL of the problem rows CSV (original cells, row_number, reason). */
 export function errorReportUrl(id: string, reason: string): string {
   const query = reason ? `?${new URLSearchParams({ reason }).toString()}` : '';
   return `/api/v1/imports/${id}/errors.csv${query}`;
