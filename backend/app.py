@@ -35,6 +35,7 @@ from backend.core.database import Database, create_engine
 from backend.core.dependencies import provide_db_session, provide_services
 from backend.core.events import ChannelsEventPublisher
 from backend.core.exceptions import EXCEPTION_HANDLERS, http_exception_handler
+from backend.core.health import health
 from backend.core.logging import configure_logging
 from backend.core.queue import TaskQueue, build_broker
 from backend.core.ratelimit import MemoryWindowCounter, RedisWindowCounter, WindowCounter
@@ -147,6 +148,7 @@ def create_app(settings: Settings | None = None, *, frontend_dist: Path | None =
         account_routes,
         UnsubscribeController,
         BrevoWebhookController,
+        health,
         live_socket,
     ]
     if (dist / "index.html").is_file():
