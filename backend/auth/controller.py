@@ -179,8 +179,9 @@ class AuthController(Controller):
         data: JSONBody[LoginBody],
     ) -> Response[UserOut | TokensOut]:
         user_agent = request.headers.get("user-agent", "")
+        client_address = request.client.host if request.client else "unknown"
         user, tokens = await _auth_service(services, db_session).login(
-            data.email, data.password, user_agent
+            data.email, data.password, user_agent, client_address
         )
         cookies = _session_cookies(services, tokens, request)
         if data.token:

@@ -31,6 +31,9 @@ logger = logging.getLogger(__name__)
 
 
 MAX_NAME_LENGTH = 200
+# Failed sign-ins allowed per email from all addresses together, as a multiple of the
+# per-address limit (LOGIN_MAX_FAILURES).
+ACCOUNT_FAILURE_FACTOR = 10
 
 
 def describe_wait(seconds: int) -> str:
@@ -101,25 +104,46 @@ class AuthService:
         logger.info("account created", extra={"account_id": str(user.id)})
         return user, tokens
 
-    async def login(self, email: str, password: str, user_agent: str) -> tuple[User, IssuedTokens]:
-        key = "login:" + email.strip().lower()
-        failures, retry_after = await self.failures.count(key)
-        if failures >= self.settings.login_max_failures:
-            raise RateLimitedError(
-                f"Too many failed sign-ins for {email.strip()}; try again in "
-                f"{describe_wait(retry_after)}.",
-                retry_after=retry_after,
-            )
+    async def login(
+        self, email: str, password: str, user_agent: str, client_address: str
+    ) -> tuple[User, IssuedTokens]:
+        """Check the password and start a session, throttling repeated failures.
 
-        user = await self.session.scalar(select(User).where(User.email == email.strip().lower()))
+        Failures are counted per email and client address, so someone who has an
+        operator's email cannot lock that operator out from another address. A second,
+        larger limit per email alone slows a guess spread over many addresses.
+        """
+        normalized = email.strip().lower()
+        address_key = f"login:{normalized}:{client_address}"
+        account_key = f"login:{normalized}"
+        for key, limit in (
+            (address_key, self.settings.login_max_failures),
+            (account_key, self.settings.login_max_failures * ACCOUNT_FAILURE_FACTOR),
+        ):
+            failures, retry_after = await self.failures.count(key)
+            if failures >= limit:
+                logger.warning(
+                    "sign-in throttled", extra={"limit": limit, "retry_after_s": retry_after}
+                )
+                raise RateLimitedError(
+                    f"Too many failed sign-ins for {email.strip()}; try again in "
+                    f"{describe_wait(retry_after)}.",
+                    retry_after=retry_after,
+                )
+
+        user = await self.session.scalar(select(User).where(User.email == normalized))
         matches, needs_rehash = await self.passwords.verify(
             user.password_hash if user else None, password
         )
         if user is None or not matches:
-            await self.failures.increment(key, self.settings.login_failure_window_seconds)
+            window = self.settings.login_failure_window_seconds
+            await self.failures.increment(address_key, window)
+            await self.failures.increment(account_key, window)
             raise AuthenticationError("The email or password is incorrect.")
 
-        await self.failures.reset(key)
+        # The per-email count is left to expire: a correct password from one address
+        # must not reset a guess that is spread over many.
+        await self.failures.reset(address_key)
         if needs_rehash:
             user.password_hash = await self.passwords.hash(password)
         tokens = await self._start_session(user, user_agent)
