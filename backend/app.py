@@ -41,6 +41,7 @@ from backend.core.queue import TaskQueue, build_broker
 from backend.core.ratelimit import MemoryWindowCounter, RedisWindowCounter, WindowCounter
 from backend.core.security_headers import security_headers
 from backend.core.state import AppServices
+from backend.dashboard.controller import SummaryController
 from backend.delivery.limits import MemorySendLimiter, RedisSendLimiter
 from backend.delivery.recovery import reconcile_forever, recover_interrupted_sends
 from backend.imports.controller import ImportController
@@ -139,6 +140,7 @@ def create_app(settings: Settings | None = None, *, frontend_dist: Path | None =
             BatchController,
             SettingsController,
             ActivityController,
+            SummaryController,
         ],
         guards=[require_account],
         dependencies={"account": Provide(provide_account, sync_to_thread=False)},

@@ -4,9 +4,9 @@ from datetime import datetime
 from uuid import UUID
 
 import msgspec
-from litestar import Controller, get, post, put
+from litestar import Controller, Response, get, post, put
 from litestar.params import FromPath, JSONBody
-from litestar.status_codes import HTTP_201_CREATED
+from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
 from backend.auth.guards import Account
 from backend.core.dependencies import DbSession
@@ -164,9 +164,10 @@ class TemplateController(Controller):
     @post("/{template_id:uuid}/publish", status_code=HTTP_201_CREATED)
     async def publish(
         self, db_session: DbSession, account: Account, template_id: FromPath[UUID]
-    ) -> VersionOut:
-        version = await TemplateService(db_session, account.id).publish(template_id)
-        return VersionOut.of(version)
+    ) -> Response[VersionOut]:
+        version, created = await TemplateService(db_session, account.id).publish(template_id)
+        status = HTTP_201_CREATED if created else HTTP_200_OK
+        return Response(VersionOut.of(version), status_code=status)
 
     @get("/{template_id:uuid}/versions")
     async def list_versions(

@@ -215,36 +215,36 @@ class TemplateService:
         await self.session.commit()
         return template
 
-    async def publish(self, template_id: UUID) -> TemplateVersion:
+    async def publish(self, template_id: UUID) -> tuple[TemplateVersion, bool]:
+        """Publish the draft as the next version; return it and whether it is new.
+
+        A draft identical to the latest version returns that version instead of a copy, so a
+        repeated click or a retried request adds nothing.
+        """
         template = await self.get(template_id)
-        if not template.draft_subject.strip():
-            raise ValidationError(
-                "The draft has no subject; add one before publishing.", field="subject"
-            )
-        if not template.draft_html.strip():
-            raise ValidationError("The draft has no HTML; add it before publishing.", field="html")
-        if "unsubscribe_url" not in detect_fields_with_system(template.draft_html):
-            # Mailbox providers and anti-spam laws (CAN-SPAM, the EU's ePrivacy rules)
-            # expect a visible way to opt out in the message itself, besides the header.
-            raise ValidationError(
-                "The HTML has no {{ unsubscribe_url }} link; add one, for example "
-                '<a href="{{ unsubscribe_url }}">Unsubscribe</a>, before publishing.',
-                field="html",
-            )
+        _check_publishable(template)
         schema = build_field_schema(
             template.draft_subject,
             template.draft_html,
             template.draft_text,
             fields_from_json(template.draft_fields),
         )
-        number = (
-            await self.session.scalar(
-                select(func.max(TemplateVersion.number)).where(
-                    TemplateVersion.template_id == template.id
-                )
-            )
-            or 0
-        ) + 1
+        fields = fields_to_json(schema)
+        latest = await self.session.scalar(
+            select(TemplateVersion)
+            .where(TemplateVersion.template_id == template.id)
+            .order_by(TemplateVersion.number.desc())
+            .limit(1)
+        )
+        if latest is not None and (latest.subject, latest.html, latest.text, latest.fields) == (
+            template.draft_subject,
+            template.draft_html,
+            template.draft_text,
+            fields,
+        ):
+            return latest, False
+
+        number = (latest.number if latest else 0) + 1
         version = TemplateVersion(
             template_id=template.id,
             account_id=self.account_id,
@@ -252,7 +252,7 @@ class TemplateService:
             subject=template.draft_subject,
             html=template.draft_html,
             text=template.draft_text,
-            fields=fields_to_json(schema),
+            fields=fields,
             published_at=datetime.now(UTC),
         )
         self.session.add(version)
@@ -268,7 +268,7 @@ class TemplateService:
             data={"version_id": str(version.id), "number": number},
         )
         await self.session.commit()
-        return version
+        return version, True
 
     async def versions(self, template_id: UUID) -> list[TemplateVersion]:
         await self.get(template_id)
@@ -360,3 +360,20 @@ async def create_default_template(session: AsyncSession, account_id: UUID) -> Te
     )
     session.add(version)
     return version
+
+
+def _check_publishable(template: Template) -> None:
+    if not template.draft_subject.strip():
+        raise ValidationError(
+            "The draft has no subject; add one before publishing.", field="subject"
+        )
+    if not template.draft_html.strip():
+        raise ValidationError("The draft has no HTML; add it before publishing.", field="html")
+    if "unsubscribe_url" not in detect_fields_with_system(template.draft_html):
+        # Mailbox providers and anti-spam laws (CAN-SPAM, the EU's ePrivacy rules)
+        # expect a visible way to opt out in the message itself, besides the header.
+        raise ValidationError(
+            "The HTML has no {{ unsubscribe_url }} link; add one, for example "
+            '<a href="{{ unsubscribe_url }}">Unsubscribe</a>, before publishing.',
+            field="html",
+        )

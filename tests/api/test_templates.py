@@ -153,6 +153,19 @@ async def test_templates_publish_freezes_version(signed_in: Client) -> None:
     assert versions[0]["html"] == second_html
 
 
+async def test_templates_publish_unchanged_draft_adds_nothing(signed_in: Client) -> None:
+    template_id = await create_template(signed_in)
+    await save_draft(signed_in, template_id, **DRAFT)
+    first = await publish(signed_in, template_id)
+
+    again = await signed_in.post(f"/api/v1/templates/{template_id}/publish")
+
+    versions = (await signed_in.get(f"/api/v1/templates/{template_id}/versions")).json()
+    assert again.status_code == 200, again.text
+    assert again.json()["id"] == first["id"]
+    assert [version["number"] for version in versions] == [1]
+
+
 async def test_templates_publish_snapshot_ignores_later_draft(signed_in: Client) -> None:
     template_id = await create_template(signed_in)
     await save_draft(signed_in, template_id, **DRAFT)

@@ -4,41 +4,12 @@ import { api } from '../../api';
 import type { Contact, ContactStatus, Page, SuppressionImportResult } from '../../api/types';
 
 const PAGE_SIZE = 50;
-const COUNT_PAGE_SIZE = 200;
-const COUNT_MAX_PAGES = 5;
 
 export const contactKeys = {
   all: ['contacts'] as const,
   lists: ['contacts', 'list'] as const,
   list: (search: string, status: ContactStatus | '') => ['contacts', 'list', search, status] as const,
-  count: ['contacts', 'count'] as const,
 };
-
-/** A count that stops at `limit`; `complete` is false when more contacts exist. */
-export interface ContactCount {
-  count: number;
-  complete: boolean;
-}
-
-// NOTE: the API returns no contact total, so the dashboard counts at most 5 pages of 200
-// and shows "1,000+" past that.
-async function countContacts(signal: AbortSignal): Promise<ContactCount> {
-  let count = 0;
-  let cursor: string | null = null;
-  for (let pageNumber = 0; pageNumber < COUNT_MAX_PAGES; pageNumber += 1) {
-    const page: Page<Contact> = await api.get<Page<Contact>>('/contacts', { cursor, limit: COUNT_PAGE_SIZE }, signal);
-    count += page.items.length;
-    cursor = page.next_cursor;
-    if (cursor === null) {
-      return { count, complete: true };
-    }
-  }
-  return { count, complete: false };
-}
-
-export function useContactCount() {
-  return useQuery({ queryKey: contactKeys.count, queryFn: ({ signal }) => countContacts(signal) });
-}
 
 export function useContacts(search: string, status: ContactStatus | '') {
   return useInfiniteQuery({

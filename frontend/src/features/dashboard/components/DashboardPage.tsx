@@ -10,7 +10,7 @@ import { ActivityList } from '../../activity/components/ActivityList';
 import { useRecentActivity } from '../../activity/api';
 import { BatchProgressBar } from '../../batches/components/BatchProgressBar';
 import { isBatchActive, useBatchSummary } from '../../batches/api';
-import { useContactCount } from '../../contacts/api';
+import { useSummary } from '../api';
 
 const RECENT_BATCHES = 3;
 
@@ -35,33 +35,30 @@ export function DashboardPage() {
 }
 
 function Totals() {
-  const contacts = useContactCount();
-  const batches = useBatchSummary();
-
-  const contactValue =
-    contacts.data === undefined ? '…' : `${formatNumber(contacts.data.count)}${contacts.data.complete ? '' : '+'}`;
-  const batchItems = batches.data?.items ?? [];
-  const more = batches.data?.complete === false ? '+' : '';
-  const sent = batchItems.reduce((sum, batch) => sum + batch.counts.sent, 0);
+  const summary = useSummary();
+  const totals = summary.data;
 
   return (
     <Card title="Totals" className="bento__totals">
       <div className="stat-grid">
-        <StatCard label="Contacts" value={contactValue} data-testid="total-contacts" />
+        <StatCard
+          label="Contacts"
+          value={totals === undefined ? '…' : formatNumber(totals.contacts)}
+          data-testid="total-contacts"
+        />
         <StatCard
           label="Batches"
-          value={batches.data === undefined ? '…' : `${formatNumber(batchItems.length)}${more}`}
+          value={totals === undefined ? '…' : formatNumber(totals.batches)}
           data-testid="total-batches"
         />
         <StatCard
           label="Messages sent"
-          value={batches.data === undefined ? '…' : `${formatNumber(sent)}${more}`}
+          value={totals === undefined ? '…' : formatNumber(totals.messages_sent)}
           tone="green"
           data-testid="total-sent"
         />
       </div>
-      <ErrorNotice title="Cannot load contact totals." error={contacts.error} />
-      <ErrorNotice title="Cannot load batch totals." error={batches.error} />
+      <ErrorNotice title="Cannot load totals." error={summary.error} />
     </Card>
   );
 }

@@ -105,8 +105,16 @@ function TemplateEditor({ template, versions }: { template: Template; versions: 
     if (dirty && !(await save())) {
       return;
     }
+    const previous = (publish.data ?? template.latest_version)?.id;
     publish.mutate(undefined, {
-      onSuccess: (version) => toast.show('success', `Published version ${version.number}.`),
+      // Publishing an unchanged draft returns the latest version instead of a copy.
+      onSuccess: (version) =>
+        toast.show(
+          'success',
+          version.id === previous
+            ? `Nothing changed since version ${version.number}; no new version was published.`
+            : `Published version ${version.number}.`,
+        ),
       onError: (error) => toast.show('error', `Publishing failed: ${errorMessage(error)}`),
     });
   }
