@@ -6,7 +6,7 @@ FRONTEND_SOURCES := $(shell find frontend/src -type f 2>/dev/null) frontend/inde
 
 export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD := 1
 
-.PHONY: setup run worker migrate test test-embedded test-production test-frontend test-e2e lint format lock fake-brevo
+.PHONY: setup run worker migrate test test-embedded test-production test-frontend test-e2e test-faults lint format lock fake-brevo
 
 setup: $(VENV)/.installed frontend/node_modules/.installed frontend/dist/index.html migrate
 
@@ -37,19 +37,24 @@ worker: $(VENV)/.installed
 fake-brevo: $(VENV)/.installed
 	$(BIN)/python -m tests.fakes.brevo --port 8025
 
-test: setup test-embedded test-production test-frontend test-e2e
+test: setup test-embedded test-production test-frontend test-e2e test-faults
 
 test-embedded: $(VENV)/.installed
-	TEST_MODE=embedded $(BIN)/pytest -m "not e2e"
+	TEST_MODE=embedded $(BIN)/pytest -m "not e2e and not faults"
 
 test-production: $(VENV)/.installed
-	TEST_MODE=production $(BIN)/pytest -m "not e2e" tests/api
+	TEST_MODE=production $(BIN)/pytest -m "not e2e and not faults" tests/api
 
 test-frontend: frontend/node_modules/.installed
 	cd frontend && npm test
 
 test-e2e: setup
 	$(BIN)/pytest -m e2e tests/e2e
+
+# Kills the worker and restarts private Redis and Postgres servers during batches. Needs the
+# shared Postgres on 5432, redis-server, and initdb/pg_ctl under /usr/lib/postgresql.
+test-faults: $(VENV)/.installed
+	TEST_MODE=production $(BIN)/pytest -m faults tests/faults
 
 lint: $(VENV)/.installed frontend/node_modules/.installed
 	$(BIN)/ruff check backend workers tests bench

@@ -5,8 +5,8 @@ from typing import Any
 from uuid import UUID
 
 from advanced_alchemy.base import UUIDv7AuditBase
-from advanced_alchemy.types import DateTimeUTC, JsonB
-from sqlalchemy import ForeignKey, Index, String, Text
+from advanced_alchemy.types import GUID, DateTimeUTC, JsonB
+from sqlalchemy import ForeignKey, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 BATCH_STATUSES = ("staged", "running", "paused", "completed", "cancelled")
@@ -19,6 +19,9 @@ RECIPIENT_STATUSES = (
     "unsubscribed",
     "cancelled",
 )
+# The predicate of ix_recipients_pending_request. Queries that should use the index repeat it
+# word for word, because both Postgres and SQLite match a partial index by its predicate.
+PENDING_REQUEST_SQL = "request_key IS NOT NULL AND status IN ('queued', 'processing')"
 FINAL_RECIPIENT_STATUSES = frozenset({"sent", "failed", "unsubscribed", "cancelled"})
 # The provider's report on a sent message, kept apart from `status`. It is "" until the
 # provider reports.
@@ -71,6 +74,15 @@ class Recipient(UUIDv7AuditBase):
         Index("ix_recipients_batch_id", "batch_id", "id"),
         # Webhook events that lack our X-Mailin-custom header are matched by message id.
         Index("ix_recipients_account_message", "account_id", "provider_message_id"),
+        # Only recipients of requests in flight or waiting for a retry, so finding the next
+        # keyed group never scans the batch's fresh (unkeyed) queue.
+        Index(
+            "ix_recipients_pending_request",
+            "batch_id",
+            "request_key",
+            postgresql_where=text(PENDING_REQUEST_SQL),
+            sqlite_where=text(PENDING_REQUEST_SQL),
+        ),
     )
 
     batch_id: Mapped[UUID] = mapped_column(ForeignKey("batches.id", ondelete="CASCADE"))
@@ -87,6 +99,11 @@ class Recipient(UUIDv7AuditBase):
     sent_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True), default=None)
     # The earliest time the sender may try this recipient again.
     not_before: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True), default=None)
+    # The Idempotency-Key of the provider request this recipient was claimed into. It is set
+    # in the claim's transaction, and a recipient that goes back to the queue keeps it, so
+    # the whole group is sent again under the same key and the provider drops a repeat.
+    # Only an operator's retry of failed recipients clears it.
+    request_key: Mapped[UUID | None] = mapped_column(GUID(length=16), default=None)
     delivery_status: Mapped[str] = mapped_column(String(20), default="", server_default="")
     delivered_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True), default=None)
     opened_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True), default=None)

@@ -19,8 +19,10 @@ from backend.core.queue import SEND_BATCH_TASK, TaskQueue
 logger = logging.getLogger(__name__)
 
 ACTIVE_RECIPIENT_STATUSES = ("staged", "queued", "processing")
-MAX_SEND_TASKS = 4
 PAST_TENSE = {"pause": "paused", "resume": "resumed", "cancel": "cancelled"}
+# An import job writes a batch's recipients in this status and flips it to "staged" at the
+# end, so no route shows or launches a half-written batch.
+HIDDEN_BATCH_STATUS = "staging"
 
 
 async def recipient_counts(session: AsyncSession, batch_id: UUID) -> dict[str, int]:
@@ -65,7 +67,9 @@ class BatchService:
     async def list_batches(
         self, *, after: UUID | None, limit: int
     ) -> tuple[list[Batch], UUID | None]:
-        query = select(Batch).where(Batch.account_id == self.account_id)
+        query = select(Batch).where(
+            Batch.account_id == self.account_id, Batch.status != HIDDEN_BATCH_STATUS
+        )
         if after is not None:
             query = query.where(Batch.id < after)
         rows = list(
@@ -75,7 +79,11 @@ class BatchService:
 
     async def get(self, batch_id: UUID) -> Batch:
         batch = await self.session.scalar(
-            select(Batch).where(Batch.id == batch_id, Batch.account_id == self.account_id)
+            select(Batch).where(
+                Batch.id == batch_id,
+                Batch.account_id == self.account_id,
+                Batch.status != HIDDEN_BATCH_STATUS,
+            )
         )
         if batch is None:
             raise NotFoundError(f"Batch {batch_id} was not found.")
@@ -132,10 +140,12 @@ class BatchService:
         await self.session.commit()
         await self.session.refresh(batch)
 
-        tasks = max(1, min(MAX_SEND_TASKS, math.ceil(queued.rowcount / chunk_size)))  # type: ignore[attr-defined]
-        for _ in range(tasks):
-            await queue.enqueue(SEND_BATCH_TASK, batch_id=str(batch.id))
-        logger.info("batch launched", extra={"batch_id": str(batch.id), "tasks": tasks})
+        # One task per batch: it keeps the account's send_concurrency requests in flight.
+        await queue.enqueue(SEND_BATCH_TASK, batch_id=str(batch.id))
+        logger.info(
+            "batch launched",
+            extra={"batch_id": str(batch.id), "recipients": queued.rowcount},  # type: ignore[attr-defined]
+        )
         return batch
 
 
@@ -194,10 +204,20 @@ class BatchControls:
                 "only in a running, paused or completed batch."
             )
         now = datetime.now(UTC)
+        # A retried recipient is claimed into a new group, whose key comes from that group's
+        # recipients. NOTE: a group of exactly the same recipients gets the same key again,
+        # which Brevo drops as a repeat if it accepted that key in the last 15 minutes.
         query = (
             update(Recipient)
             .where(Recipient.batch_id == batch.id, Recipient.status == "failed")
-            .values(status="queued", error="", attempts=0, updated_at=now)
+            .values(
+                status="queued",
+                error="",
+                attempts=0,
+                request_key=None,
+                not_before=None,
+                updated_at=now,
+            )
         )
         if recipient_ids is not None:
             query = query.where(Recipient.id.in_(recipient_ids))
@@ -245,8 +265,4 @@ class BatchControls:
         )
 
     async def _enqueue(self, batch: Batch) -> None:
-        await self.session.refresh(batch)
-        counts = await recipient_counts(self.session, batch.id)
-        tasks = max(1, min(MAX_SEND_TASKS, math.ceil(counts["queued"] / self.chunk_size)))
-        for _ in range(tasks):
-            await self.queue.enqueue(SEND_BATCH_TASK, batch_id=str(batch.id))
+        await self.queue.enqueue(SEND_BATCH_TASK, batch_id=str(batch.id))

@@ -41,6 +41,14 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
     data_dir: str = "data"
     upload_max_mb: int = 50
     send_chunk_size: int = 100
+    send_lease_seconds: int = 120
+    brevo_timeout_seconds: float = 0.0
+    send_max_attempts: int = 5
+    send_retry_base_seconds: float = 2.0
+    send_retry_max_seconds: float = 60.0
+    send_pause_after_failures: int = 10
+    reconcile_interval_seconds: float = 60.0
+    stalled_after_seconds: float = 120.0
     argon2_time_cost: int = 3
     argon2_memory_kib: int = 65536
     login_max_failures: int = 5
@@ -64,6 +72,17 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
         if self.queue_backend == "redis":
             return False
         return not self.uses_redis
+
+    @property
+    def provider_timeout_seconds(self) -> float:
+        """Seconds one Brevo request may take: BREVO_TIMEOUT_SECONDS, or a quarter of the lease.
+
+        A claim must outlive the request made under it, or another worker could re-claim the
+        recipients while the first request is still open.
+        """
+        if self.brevo_timeout_seconds > 0:
+            return self.brevo_timeout_seconds
+        return min(30.0, self.send_lease_seconds / 4)
 
     @property
     def data_path(self) -> Path:
@@ -115,7 +134,35 @@ def load_settings(
         settings = msgspec.convert(raw, Settings, strict=False)
     except msgspec.ValidationError as error:
         raise ConfigError(f"Invalid setting: {error}. Check .env or the environment.") from error
+    check_delivery_timings(settings)
     return _with_defaults(settings)
+
+
+def check_delivery_timings(settings: Settings) -> None:
+    """Raise ConfigError for delivery timings that would break the send lease or retries."""
+    if settings.send_lease_seconds <= 0:
+        raise ConfigError(
+            f"SEND_LEASE_SECONDS must be a positive number of seconds, got "
+            f"{settings.send_lease_seconds}."
+        )
+    if settings.provider_timeout_seconds >= settings.send_lease_seconds:
+        raise ConfigError(
+            f"SEND_LEASE_SECONDS ({settings.send_lease_seconds}) must be longer than "
+            f"BREVO_TIMEOUT_SECONDS ({settings.provider_timeout_seconds:g}): a claim that "
+            "expires during its request lets another worker send the same recipients. Raise "
+            "SEND_LEASE_SECONDS or lower BREVO_TIMEOUT_SECONDS."
+        )
+    positive = {
+        "SEND_MAX_ATTEMPTS": settings.send_max_attempts,
+        "SEND_PAUSE_AFTER_FAILURES": settings.send_pause_after_failures,
+        "RECONCILE_INTERVAL_SECONDS": settings.reconcile_interval_seconds,
+        "STALLED_AFTER_SECONDS": settings.stalled_after_seconds,
+        "SEND_RETRY_BASE_SECONDS": settings.send_retry_base_seconds,
+        "SEND_RETRY_MAX_SECONDS": settings.send_retry_max_seconds,
+    }
+    for name, value in positive.items():
+        if value <= 0:
+            raise ConfigError(f"{name} must be greater than 0, got {value}.")
 
 
 def _with_defaults(settings: Settings) -> Settings:

@@ -13,6 +13,7 @@ from backend.core.events import EventPublisher
 from backend.core.queue import TaskQueue
 from backend.core.ratelimit import WindowCounter
 from backend.delivery.limits import SendLimiter
+from backend.delivery.transport import SharedHttpSession
 
 
 @dataclass
@@ -25,3 +26,6 @@ class AppServices:
     publisher: EventPublisher
     limiter: SendLimiter
     redis: Redis | None = field(default=None)
+    # The HTTP session shared by send tasks that run in this process. The app's lifespan
+    # opens it when this process runs tasks itself (the embedded default), and closes it.
+    http: SharedHttpSession = field(default_factory=SharedHttpSession)

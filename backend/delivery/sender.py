@@ -2,8 +2,9 @@
 
 It keeps listmonk's shape (fetch a chunk after a checkpoint, send, record, one place that
 finalizes) and adds a durable per-recipient state. A recipient is claimed
-(`queued -> processing`) before the provider call, and every request carries an
-idempotency key derived from the recipients it contains.
+(`queued -> processing`) with a lease and the request's idempotency key before the provider
+call (see `backend.delivery.claims`). Transient errors put the group back in the queue with
+a not-before time instead of sleeping while it is claimed.
 """
 
 from __future__ import annotations
@@ -13,13 +14,12 @@ import logging
 import random
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any, cast
+from typing import Any
 from uuid import UUID
 
 import aiohttp
-from sqlalchemy import Table, bindparam, select, text, update
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.accounts.service import AccountSettingsService, DeliveryLimits
@@ -31,7 +31,9 @@ from backend.contacts.unsubscribe import make_unsubscribe_token, unsubscribe_url
 from backend.core.config import Settings
 from backend.core.database import Database
 from backend.core.events import Event, EventPublisher
+from backend.delivery import claims
 from backend.delivery.brevo import BrevoTransport
+from backend.delivery.claims import Claim, ClaimedRecipient, Outcome
 from backend.delivery.limits import SendLimiter
 from backend.delivery.outbox import OutboxTransport
 from backend.delivery.transport import (
@@ -42,31 +44,27 @@ from backend.delivery.transport import (
     SendResult,
     TransientTransportError,
     Transport,
-    idempotency_key_for,
 )
 from backend.templates.models import TemplateVersion
 from backend.templates.service import CompiledVersion, fields_from_json, merge_values
 
 logger = logging.getLogger(__name__)
 
-LEASE = timedelta(minutes=5)
-MAX_ATTEMPTS = 5
-MAX_BACKOFF_SECONDS = 60.0
 PROGRESS_INTERVAL_SECONDS = 0.5
-# A throttled task re-checks every this many seconds whether its batch was paused.
+# A task that waits (for a send quota, or for a retry's not-before time) re-checks at least
+# this often whether its batch was paused or cancelled.
 QUOTA_POLL_SECONDS = 15.0
-
-
-@dataclass
-class ClaimedRecipient:
-    id: UUID
-    contact_id: UUID
-    email: str
-    fields: dict[str, Any]
-    attempts: int
+# A claim that found nothing while recipients are ready lost them to another claim in
+# flight; it tries again after this pause.
+CLAIM_RETRY_SECONDS = 0.1
+# Errors of our own (database or Redis outage, a bug) that one chunk loop survives in a row
+# before it gives up and leaves the batch to the periodic reconciler.
+MAX_INTERNAL_ERRORS = 5
 
 
 class BatchSender:
+    """Sends one batch with up to the account's send_concurrency provider requests in flight."""
+
     def __init__(
         self,
         settings: Settings,
@@ -84,155 +82,201 @@ class BatchSender:
         self._progress_sent_at = 0.0
         self._transport_cache: tuple[float, Transport, Sender] | None = None
         self._limits_cache: tuple[float, DeliveryLimits] | None = None
+        # Provider requests of this task that failed in a row (5xx, timeout, connection).
+        # NOTE: counted per send task, not per batch: a second task of the same batch (after
+        # a worker restart) keeps its own count.
+        self._failed_requests = 0
+        self._chunks = 0
 
     async def run(self, batch_id: UUID) -> None:
-        """Send chunks until the batch has no queued recipient left or stops running."""
+        """Send chunks until the batch has nothing left to claim or stops running.
+
+        Each of the send_concurrency chunk loops claims, sends and records one chunk at a
+        time, so that many requests are in flight at most.
+        """
         started = time.monotonic()
-        sent_chunks = 0
         async with self.database.session() as session:
             batch = await session.get(Batch, batch_id)
-        while batch is not None:
-            limits = await self._limits(batch)
-            reservation = await self.limiter.reserve(
-                batch.account_id,
-                self.settings.send_chunk_size,
-                limits.hourly_limit,
-                limits.daily_limit,
-            )
-            if reservation.allowed == 0 and reservation.reopens_at is not None:
-                if not await self._wait_for_quota(batch, reservation.reopens_at):
-                    break
-                continue
-            # The claim itself checks that the batch is still running, so a pause or a
-            # cancel stops this loop at the next chunk without another query.
-            async with self.database.session() as session:
-                claimed = await self._claim(session, batch_id, reservation.allowed)
-                await session.commit()
-            unused = reservation.allowed - len(claimed)
-            if unused:
-                await self.limiter.release(
-                    batch.account_id, unused, limits.hourly_limit, limits.daily_limit
-                )
-            if not claimed:
-                break
-            await self._publish_claimed(batch, claimed)
-            try:
-                stop = await self._deliver(batch, claimed)
-            except Exception as error:
-                # A bug or an outage (database, disk) mid-chunk: hand the chunk back so it is
-                # not left in processing, and give up on it after MAX_ATTEMPTS.
-                logger.exception("chunk failed unexpectedly", extra={"batch_id": str(batch_id)})
-                await self._release(
-                    batch, claimed, f"Internal error while sending: {type(error).__name__}"
-                )
-                await asyncio.sleep(
-                    min(MAX_BACKOFF_SECONDS, 2.0 ** max(r.attempts for r in claimed))
-                )
-                continue
-            sent_chunks += 1
-            if stop:
-                break
+        if batch is None:
+            return
+        limits = await self._limits(batch)
+        loops = max(1, limits.send_concurrency)
+        async with asyncio.TaskGroup() as group:
+            for _ in range(loops):
+                group.create_task(self._send_chunks(batch))
         await self.finalize(batch_id)
         logger.info(
             "send task finished",
             extra={
                 "batch_id": str(batch_id),
-                "chunks": sent_chunks,
+                "chunks": self._chunks,
+                "concurrency": loops,
                 "duration_ms": round((time.monotonic() - started) * 1000),
             },
         )
 
-    async def _claim(
-        self, session: AsyncSession, batch_id: UUID, limit: int
-    ) -> list[ClaimedRecipient]:
-        now = datetime.now(UTC)
-        # The claim has no ORDER BY, because sorting every queued recipient for each claim
-        # made a 100k batch slower per chunk as it went. The (batch_id, status) index gives
-        # rows cheaply. A materialized CTE runs the LIMIT ... FOR UPDATE SKIP LOCKED query
-        # once. Written as
-        # "WHERE id IN (SELECT ... LIMIT n)", Postgres may evaluate the subquery more than
-        # once and claim more than n rows.
-        candidates = (
-            select(Recipient.id)
-            .where(
-                Recipient.batch_id == batch_id,
-                Recipient.status == "queued",
-                select(Batch.id).where(Batch.id == batch_id, Batch.status == "running").exists(),
-            )
-            .limit(limit)
-            .with_for_update(skip_locked=True)
-            .cte("candidates")
-            .prefix_with("MATERIALIZED")
-        )
-        rows = await session.execute(
-            update(Recipient)
-            .where(Recipient.id.in_(select(candidates.c.id)), Recipient.status == "queued")
-            .values(
-                status="processing",
-                lease_until=now + LEASE,
-                attempts=Recipient.attempts + 1,
-                updated_at=now,
-            )
-            .returning(
-                Recipient.id,
-                Recipient.contact_id,
-                Recipient.email,
-                Recipient.fields,
-                Recipient.attempts,
-            )
-        )
-        claimed = [ClaimedRecipient(*row) for row in rows.tuples()]
-        claimed.sort(key=lambda recipient: recipient.id)
-        return claimed
+    async def _send_chunks(self, batch: Batch) -> None:
+        internal_errors = 0
+        while True:
+            try:
+                if not await self._send_next_chunk(batch):
+                    return
+                internal_errors = 0
+            except Exception:
+                # A database or Redis outage, or a bug. Claimed recipients were handed back
+                # by _send_next_chunk where possible; a claim that could not be handed back
+                # returns to the queue when its lease expires.
+                internal_errors += 1
+                logger.exception(
+                    "chunk loop failed",
+                    extra={"batch_id": str(batch.id), "attempt": internal_errors},
+                )
+                if internal_errors >= MAX_INTERNAL_ERRORS:
+                    raise
+                await asyncio.sleep(self._backoff(internal_errors))
 
-    async def _deliver(self, batch: Batch, claimed: list[ClaimedRecipient]) -> bool:
-        """Send one claimed chunk and record the outcome; return True to stop the loop."""
+    async def _send_next_chunk(self, batch: Batch) -> bool:
+        """Claim, send and record one chunk; return False when this loop should stop."""
+        limits = await self._limits(batch)
+        # Wait for the provider rate and any 429 block before claiming, so a lease covers
+        # only the request itself.
+        await self._wait_for_request_slot(batch)
+        reservation = await self.limiter.reserve(
+            batch.account_id,
+            self.settings.send_chunk_size,
+            limits.hourly_limit,
+            limits.daily_limit,
+        )
+        if reservation.allowed == 0 and reservation.reopens_at is not None:
+            return await self._wait_for_quota(batch, reservation.reopens_at)
+
+        now = datetime.now(UTC)
+        async with self.database.session() as session:
+            claim = await claims.claim(
+                session,
+                batch.id,
+                limit=reservation.allowed,
+                keyed_limit=None if reservation.reopens_at is None else reservation.allowed,
+                now=now,
+                lease_until=now + timedelta(seconds=self.settings.send_lease_seconds),
+                is_postgres=self.database.is_postgres,
+            )
+            await session.commit()
+        claimed = len(claim.recipients) if claim is not None else 0
+        if reservation.allowed > claimed:
+            await self.limiter.release(
+                batch.account_id,
+                reservation.allowed - claimed,
+                limits.hourly_limit,
+                limits.daily_limit,
+            )
+        if claim is None:
+            return await self._wait_for_work(batch, reservation.reopens_at)
+
+        try:
+            await self._publish_claimed(batch, claim.recipients)
+            await self._deliver(batch, claim)
+        except Exception as error:
+            logger.exception("chunk failed unexpectedly", extra={"batch_id": str(batch.id)})
+            await self._release(
+                batch, claim, f"Internal error while sending: {type(error).__name__}"
+            )
+        self._chunks += 1
+        return True
+
+    async def _wait_for_work(self, batch: Batch, quota_reopens_at: datetime | None) -> bool:
+        """Wait when nothing could be claimed; return False when nothing is left to claim.
+
+        Recipients waiting for a retry keep the task alive until their not-before time, so
+        the batch neither completes nor loses its task while they wait.
+        """
+        now = datetime.now(UTC)
+        async with self.database.session() as session:
+            state = await claims.queue_state(session, batch.id, now)
+        if state is None:
+            return False
+        if state.ready > 0:
+            if quota_reopens_at is not None:
+                # The send quota has room for fewer recipients than the waiting group.
+                return await self._wait_for_quota(batch, quota_reopens_at)
+            await asyncio.sleep(CLAIM_RETRY_SECONDS)
+            return True
+        if state.next_retry_at is None:
+            return False
+        delay = (state.next_retry_at - now).total_seconds()
+        await asyncio.sleep(min(max(delay, 0.0), QUOTA_POLL_SECONDS))
+        return True
+
+    async def _deliver(self, batch: Batch, claim: Claim) -> None:
+        """Send one claimed chunk under its request key and record the outcome."""
+        claimed = claim.recipients
         async with self.database.session() as session:
             suppressed = await self._suppressed_contacts(session, claimed)
             compiled, fields = await self._compiled_version(session, batch.template_version_id)
 
         sendable = [recipient for recipient in claimed if recipient.contact_id not in suppressed]
-        outcomes: dict[UUID, tuple[str, str, str]] = {
+        outcomes: dict[UUID, Outcome] = {
             recipient.id: ("unsubscribed", "Skipped: the contact unsubscribed before sending.", "")
             for recipient in claimed
             if recipient.contact_id in suppressed
         }
-        stop = False
-        if sendable:
-            messages = [self._message(batch, compiled, fields, recipient) for recipient in sendable]
-            try:
-                transport, sender = await self._transport(batch)
-                await self._wait_for_request_slot(batch)
-                results = await transport.send(
-                    sender, messages, idempotency_key_for(m.recipient_id for m in messages)
-                )
-                outcomes.update(_result_outcomes(results))
-            except TransientTransportError as error:
-                if error.status == 429:
-                    # Brevo's limit applies to the key, so every worker of the account waits
-                    # for x-sib-ratelimit-reset, not just this one.
-                    await self.limiter.block(batch.account_id, error.retry_after or 1.0)
-                stop = await self._retry_later(batch, sendable, error, outcomes)
-            except AccountTransportError as error:
-                self._transport_cache = None
-                await self._pause(batch, error.message, sendable, outcomes)
-                stop = True
-            except RequestRejectedError as error:
-                for recipient in sendable:
-                    outcomes[recipient.id] = ("failed", error.message, "")
-        await self._record(batch, claimed, outcomes)
-        return stop
+        if not sendable:
+            await self._record(batch, claim, outcomes)
+            return
+
+        messages = [self._message(batch, compiled, fields, recipient) for recipient in sendable]
+        try:
+            transport, sender = await self._transport(batch)
+            # A resent group carries the key stored at its first claim, even when a contact
+            # unsubscribed meanwhile and the request now has fewer messages.
+            results = await transport.send(sender, messages, claim.request_key)
+        except TransientTransportError as error:
+            await self._retry_later(batch, claim, sendable, error, outcomes)
+            return
+        except AccountTransportError as error:
+            self._transport_cache = None
+            # Pause first, so no other chunk loop claims the group before it is paused.
+            await self._pause(batch, error.message)
+            for recipient in sendable:
+                outcomes[recipient.id] = ("queued", "", "")
+            await self._record(batch, claim, outcomes)
+            return
+        except RequestRejectedError as error:
+            for recipient in sendable:
+                outcomes[recipient.id] = ("failed", error.message, "")
+            await self._record(batch, claim, outcomes)
+            return
+
+        self._failed_requests = 0
+        outcomes.update(_result_outcomes(results))
+        await self._record(batch, claim, outcomes)
 
     async def _retry_later(
         self,
         batch: Batch,
+        claim: Claim,
         sendable: list[ClaimedRecipient],
         error: TransientTransportError,
-        outcomes: dict[UUID, tuple[str, str, str]],
-    ) -> bool:
+        outcomes: dict[UUID, Outcome],
+    ) -> None:
+        """Put the group back in the queue with a not-before time, keeping its request key.
+
+        A 429 is Brevo pacing the account, not a failure: the whole account waits for
+        x-sib-ratelimit-reset, and the attempt is given back. Other transient errors count
+        towards SEND_MAX_ATTEMPTS and towards the consecutive failures that pause a batch.
+        """
         attempt = max(recipient.attempts for recipient in sendable)
+        rate_limited = error.status == 429
+        if rate_limited:
+            delay = error.retry_after or 1.0
+            # Brevo's limit applies to the key, so every worker of the account waits.
+            await self.limiter.block(batch.account_id, delay)
+        else:
+            delay = self._backoff(attempt)
+            self._failed_requests += 1
+        delay += random.uniform(0, delay / 4)  # noqa: S311 - jitter, not security
         for recipient in sendable:
-            if recipient.attempts >= MAX_ATTEMPTS:
+            if not rate_limited and recipient.attempts >= self.settings.send_max_attempts:
                 outcomes[recipient.id] = (
                     "failed",
                     f"Gave up after {recipient.attempts} attempts: {error.message}",
@@ -240,35 +284,47 @@ class BatchSender:
                 )
             else:
                 outcomes[recipient.id] = ("queued", error.message, "")
-        delay = error.retry_after or min(MAX_BACKOFF_SECONDS, 2.0**attempt)
-        delay += random.uniform(0, delay / 4)  # noqa: S311 - jitter, not security
         logger.warning(
-            "transient send error; retrying",
+            "transient send error; retrying later",
             extra={
                 "batch_id": str(batch.id),
                 "attempt": attempt,
                 "delay_s": round(delay, 1),
+                "failed_in_a_row": self._failed_requests,
                 "error": error.message,
             },
         )
-        await asyncio.sleep(delay)
-        return False
+        if self._failed_requests >= self.settings.send_pause_after_failures:
+            failures = self._failed_requests
+            self._failed_requests = 0
+            await self._pause(
+                batch,
+                f"Paused after {failures} requests in a row failed; last error: "
+                f"{error.message} Check Brevo's status, then resume the batch.",
+            )
+        await self._record(
+            batch,
+            claim,
+            outcomes,
+            not_before=datetime.now(UTC) + timedelta(seconds=delay),
+            refund_attempt=rate_limited,
+        )
 
-    async def _pause(
-        self,
-        batch: Batch,
-        reason: str,
-        sendable: list[ClaimedRecipient],
-        outcomes: dict[UUID, tuple[str, str, str]],
-    ) -> None:
-        for recipient in sendable:
-            outcomes[recipient.id] = ("queued", "", "")
+    def _backoff(self, attempt: int) -> float:
+        """Return the exponential delay before retry `attempt` (1 for the first), without jitter."""
+        base = self.settings.send_retry_base_seconds
+        return float(min(self.settings.send_retry_max_seconds, base * 2.0 ** max(0, attempt - 1)))
+
+    async def _pause(self, batch: Batch, reason: str) -> None:
         async with self.database.session() as session:
-            await session.execute(
+            result = await session.execute(
                 update(Batch)
                 .where(Batch.id == batch.id, Batch.status == "running")
                 .values(status="paused", pause_reason=reason, updated_at=datetime.now(UTC))
             )
+            if result.rowcount != 1:  # type: ignore[attr-defined]
+                # Already paused or cancelled, by the operator or by another chunk loop.
+                return
             record_activity(
                 session,
                 batch.account_id,
@@ -278,23 +334,41 @@ class BatchSender:
                 subject_id=batch.id,
             )
             await session.commit()
-        logger.warning(
-            "batch paused by provider error", extra={"batch_id": str(batch.id), "reason": reason}
-        )
+            counts = await recipient_counts(session, batch.id)
+            fresh = await session.get(Batch, batch.id)
+        await self.publisher.publish(batch.account_id, [progress_event(fresh or batch, counts)])
+        logger.warning("batch paused", extra={"batch_id": str(batch.id), "reason": reason})
 
     async def _record(
         self,
         batch: Batch,
-        claimed: list[ClaimedRecipient],
-        outcomes: dict[UUID, tuple[str, str, str]],
+        claim: Claim,
+        outcomes: dict[UUID, Outcome],
+        *,
+        not_before: datetime | None = None,
+        refund_attempt: bool = False,
     ) -> None:
         now = datetime.now(UTC)
+        record = claims.record_postgres if self.database.is_postgres else claims.record_portable
         async with self.database.session() as session:
-            if self.database.is_postgres:
-                await _record_postgres(session, claimed, outcomes, now)
-            else:
-                await _record_portable(session, claimed, outcomes, now)
+            written = await record(
+                session,
+                claim,
+                outcomes,
+                now,
+                not_before=not_before,
+                refund_attempt=refund_attempt,
+            )
             await session.commit()
+            if len(written) < len(claim.recipients):
+                logger.warning(
+                    "claim expired before its outcome was recorded",
+                    extra={
+                        "batch_id": str(batch.id),
+                        "request_key": str(claim.request_key),
+                        "not_written": len(claim.recipients) - len(written),
+                    },
+                )
             events: list[Event] = [
                 {
                     "type": "recipient.updated",
@@ -305,7 +379,8 @@ class BatchSender:
                     "error": outcomes[recipient.id][1] or None,
                     "at": now.isoformat(),
                 }
-                for recipient in claimed
+                for recipient in claim.recipients
+                if recipient.id in written
             ]
             # Counting a large batch's recipients costs a scan, so each task sends progress
             # at most every PROGRESS_INTERVAL; finalize() always sends the last one.
@@ -314,7 +389,8 @@ class BatchSender:
                 counts = await recipient_counts(session, batch.id)
                 fresh = await session.get(Batch, batch.id)
                 events.append(progress_event(fresh or batch, counts))
-        await self.publisher.publish(batch.account_id, events)
+        if events:
+            await self.publisher.publish(batch.account_id, events)
 
     async def _limits(self, batch: Batch) -> DeliveryLimits:
         if self._limits_cache is None or time.monotonic() - self._limits_cache[0] > 30:
@@ -367,12 +443,21 @@ class BatchSender:
             fresh = await session.get(Batch, batch.id)
         await self.publisher.publish(batch.account_id, [progress_event(fresh or batch, counts)])
 
-    async def _release(self, batch: Batch, claimed: list[ClaimedRecipient], reason: str) -> None:
-        outcomes = {
-            recipient.id: ("failed" if recipient.attempts >= MAX_ATTEMPTS else "queued", reason, "")
-            for recipient in claimed
+    async def _release(self, batch: Batch, claim: Claim, reason: str) -> None:
+        """Hand a claim back after an error of our own, keeping its key; fail it when spent."""
+        attempt = max(recipient.attempts for recipient in claim.recipients)
+        outcomes: dict[UUID, Outcome] = {
+            recipient.id: (
+                "failed" if recipient.attempts >= self.settings.send_max_attempts else "queued",
+                reason,
+                "",
+            )
+            for recipient in claim.recipients
         }
-        await self._record(batch, claimed, outcomes)
+        delay = self._backoff(attempt)
+        await self._record(
+            batch, claim, outcomes, not_before=datetime.now(UTC) + timedelta(seconds=delay)
+        )
 
     async def finalize(self, batch_id: UUID) -> None:
         """Complete the batch once no recipient is staged, queued or processing."""
@@ -462,7 +547,7 @@ class BatchSender:
         )
 
     async def _suppressed_contacts(
-        self, session: AsyncSession, claimed: list[ClaimedRecipient]
+        self, session: AsyncSession, claimed: Sequence[ClaimedRecipient]
     ) -> set[UUID]:
         rows = await session.scalars(
             select(Contact.id).where(
@@ -492,7 +577,10 @@ class BatchSender:
                 code="unauthorized",
             )
         transport = BrevoTransport(
-            self.http, api_key=config.api_key, base_url=self.settings.brevo_api_base_url
+            self.http,
+            api_key=config.api_key,
+            base_url=self.settings.brevo_api_base_url,
+            timeout=self.settings.provider_timeout_seconds,
         )
         return transport, sender
 
@@ -510,88 +598,8 @@ class BatchSender:
         return cached
 
 
-async def _record_postgres(
-    session: AsyncSession,
-    claimed: list[ClaimedRecipient],
-    outcomes: dict[UUID, tuple[str, str, str]],
-    now: datetime,
-) -> None:
-    """Write a chunk's outcomes with one statement per table (unnest over arrays)."""
-    await session.execute(
-        text(
-            "UPDATE recipients AS r SET status = v.status, error = v.error, "
-            "provider_message_id = v.message_id, lease_until = NULL, updated_at = :now, "
-            "sent_at = CASE WHEN v.status = 'sent' THEN :now ELSE r.sent_at END "
-            "FROM unnest(CAST(:ids AS uuid[]), CAST(:statuses AS text[]), "
-            "CAST(:errors AS text[]), CAST(:message_ids AS text[])) "
-            "AS v(id, status, error, message_id) WHERE r.id = v.id"
-        ),
-        {
-            "now": now,
-            "ids": [recipient.id for recipient in claimed],
-            "statuses": [outcomes[recipient.id][0] for recipient in claimed],
-            "errors": [outcomes[recipient.id][1] for recipient in claimed],
-            "message_ids": [outcomes[recipient.id][2] for recipient in claimed],
-        },
-    )
-    delivered = [r for r in claimed if outcomes[r.id][0] in ("sent", "failed")]
-    if delivered:
-        await session.execute(
-            text(
-                "UPDATE contacts AS c SET last_sent_at = :now, last_status = v.state, "
-                "send_count = c.send_count + 1, updated_at = :now "
-                "FROM unnest(CAST(:ids AS uuid[]), CAST(:states AS text[])) AS v(id, state) "
-                "WHERE c.id = v.id"
-            ),
-            {
-                "now": now,
-                "ids": [recipient.contact_id for recipient in delivered],
-                "states": [outcomes[recipient.id][0] for recipient in delivered],
-            },
-        )
-
-
-async def _record_portable(
-    session: AsyncSession,
-    claimed: list[ClaimedRecipient],
-    outcomes: dict[UUID, tuple[str, str, str]],
-    now: datetime,
-) -> None:
-    """Write a chunk's outcomes with executemany, for SQLite's single writer."""
-    rows = [
-        {
-            "id": recipient.id,
-            "status": outcomes[recipient.id][0],
-            "error": outcomes[recipient.id][1],
-            "provider_message_id": outcomes[recipient.id][2],
-            "sent_at": now if outcomes[recipient.id][0] == "sent" else None,
-            "lease_until": None,
-            "updated_at": now,
-        }
-        for recipient in claimed
-    ]
-    await session.execute(update(Recipient), rows)
-    delivered = [
-        {"contact": recipient.contact_id, "at": now, "state": outcomes[recipient.id][0]}
-        for recipient in claimed
-        if outcomes[recipient.id][0] in ("sent", "failed")
-    ]
-    if delivered:
-        contacts = cast("Table", Contact.__table__)
-        await session.execute(
-            update(contacts)
-            .where(contacts.c.id == bindparam("contact"))
-            .values(
-                last_sent_at=bindparam("at"),
-                last_status=bindparam("state"),
-                send_count=contacts.c.send_count + 1,
-            ),
-            delivered,
-        )
-
-
-def _result_outcomes(results: list[SendResult]) -> dict[UUID, tuple[str, str, str]]:
-    outcomes: dict[UUID, tuple[str, str, str]] = {}
+def _result_outcomes(results: list[SendResult]) -> dict[UUID, Outcome]:
+    outcomes: dict[UUID, Outcome] = {}
     for result in results:
         if result.message_id:
             outcomes[result.recipient_id] = ("sent", "", result.message_id)

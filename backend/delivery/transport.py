@@ -14,11 +14,13 @@ come back as a permanent SendResult. Problems that concern the whole request rai
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import Iterable, Sequence
 from typing import Protocol
 from uuid import UUID
 
+import aiohttp
 import idna
 import msgspec
 
@@ -101,6 +103,33 @@ class Transport(Protocol):
         messages: Sequence[OutgoingMessage],
         idempotency_key: UUID,
     ) -> list[SendResult]: ...
+
+
+class SharedHttpSession:
+    """The process's one aiohttp session for provider requests, shared by all send tasks.
+
+    An aiohttp session works only in the event loop it was opened in, so the session is
+    handed out only to callers running in that loop. Tests that enqueue a task from their
+    own loop get None and open a session of their own.
+    """
+
+    def __init__(self) -> None:
+        self._session: aiohttp.ClientSession | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    def open(self) -> None:
+        self._loop = asyncio.get_running_loop()
+        self._session = aiohttp.ClientSession()
+
+    def get(self) -> aiohttp.ClientSession | None:
+        if self._session is None or self._session.closed:
+            return None
+        return self._session if asyncio.get_running_loop() is self._loop else None
+
+    async def close(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+        self._session = None
 
 
 def idempotency_key_for(recipient_ids: Iterable[UUID]) -> UUID:

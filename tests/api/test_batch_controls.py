@@ -22,6 +22,9 @@ from tests.api.test_campaign_flow import wait_for_status
 from tests.conftest import signup
 from tests.fakes.brevo import FakeBrevo
 
+# Imports are validated and staged by a job: in production mode a worker process runs it.
+pytestmark = pytest.mark.usefixtures("worker")
+
 
 @pytest.fixture
 def settings(settings: Settings, fake_brevo: FakeBrevo) -> Settings:

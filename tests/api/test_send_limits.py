@@ -107,7 +107,9 @@ async def test_daily_limit_throttles_batch(
     current: dict[str, Any] = {}
     for _ in range(100):
         current = (await client.get(f"/api/v1/batches/{batch['id']}")).json()
-        if current["counts"]["sent"] == 100 and current["counts"]["processing"] == 0:
+        # The throttle is recorded just after the last allowed chunk, so wait for both.
+        settled = current["counts"]["sent"] == 100 and current["counts"]["processing"] == 0
+        if settled and current["throttled_until"] is not None:
             break
         await asyncio.sleep(0.1)
 

@@ -95,6 +95,11 @@ class Faults(msgspec.Struct):
     drop_share: Share = 0.0
     # Send error codes in upper case, as some real Brevo responses do (INVALID_PARAMETER).
     uppercase_codes: bool = False
+    # Every this many requests (0: never), open a 429 window of rate_limit_window seconds,
+    # starting with that request. Counting requests rather than seconds makes the windows
+    # fall inside a batch however fast it is sent.
+    rate_limit_every: Annotated[int, msgspec.Meta(ge=0)] = 0
+    rate_limit_window: Seconds = 1.0
 
 
 class Address(msgspec.Struct):
@@ -205,6 +210,16 @@ class FakeBrevo:
         self._rate_limited_until = 0.0
         self._send_window = _Window(self._send_rate_limit, 1.0)
         self._account_window = _Window(self._account_rate_limit, 3600.0)
+        # Every send request with a JSON body, whatever the response: its Idempotency-Key and
+        # the first "to" address of each version, in order. Tests compare retried groups
+        # with it.
+        self.send_requests: list[tuple[str | None, list[str]]] = []
+        # Send requests being handled now, and the most at any one time.
+        self.in_flight = 0
+        self.max_in_flight = 0
+        # How often each injected fault fired, and how many repeats got the stored response
+        # of their idempotency key. Fault tests check with it that their faults happened.
+        self.injected: Counter[str] = Counter()
 
     def accepted_count(self, email: str) -> int:
         return self._counts[email.lower()]
@@ -268,15 +283,25 @@ class FakeBrevo:
     # Brevo endpoints
 
     async def _handle_send(self, request: web.Request) -> web.StreamResponse:
+        self.in_flight += 1
+        self.max_in_flight = max(self.max_in_flight, self.in_flight)
+        try:
+            return await self._send(request)
+        finally:
+            self.in_flight -= 1
+
+    async def _send(self, request: web.Request) -> web.StreamResponse:
         self.request_count += 1
         limited, rate_headers = self._send_window.hit(time.monotonic())
         await self._sleep(self.faults.latency)
+        raw = await request.read()
+        self._log_send_request(raw)
 
         try:
             self._check_injected_failures(limited, rate_headers)
             api_key = self._check_api_key(request)
             self._check_account_error(("unauthorized", "permission_denied", "not_enough_credits"))
-            body = _decode_json(await request.read())
+            body = _decode_json(raw)
             versions = _parse_send(body)
             self._check_sender(versions[0].sender)
             self._check_account_error(("invalid_sender",))
@@ -286,6 +311,7 @@ class FakeBrevo:
 
         stored = self._stored_response(api_key, idempotency_key)
         if stored is not None:
+            self.injected["replayed"] += 1
             return _json_bytes(stored.status, stored.body, rate_headers)
 
         try:
@@ -294,6 +320,22 @@ class FakeBrevo:
             return self._error(rejected, rate_headers)
 
         return await self._accept(request, api_key, body, versions, idempotency_key, rate_headers)
+
+    def _log_send_request(self, raw: bytes) -> None:
+        try:
+            body = msgspec.json.decode(raw)
+        except msgspec.DecodeError:
+            return
+        if not isinstance(body, dict):
+            return
+        headers = body.get("headers")
+        key = headers.get("Idempotency-Key") if isinstance(headers, dict) else None
+        emails: list[str] = []
+        for version in body.get("messageVersions") or [body]:
+            to = version.get("to") if isinstance(version, dict) else None
+            if isinstance(to, list) and to and isinstance(to[0], dict):
+                emails.append(str(to[0].get("email", "")).lower())
+        self.send_requests.append((key if isinstance(key, str) else None, emails))
 
     async def _accept(
         self,
@@ -305,6 +347,8 @@ class FakeBrevo:
         rate_headers: dict[str, str],
     ) -> web.StreamResponse:
         timed_out = self._random.random() < self.faults.timeout_share
+        if timed_out:
+            self.injected["timeout"] += 1
         if timed_out and not self.faults.timeout_accepts:
             await self._sleep(self.faults.timeout_seconds)
             return self._error(_Rejected(504, "gateway_timeout", "Timed out"), rate_headers)
@@ -316,6 +360,7 @@ class FakeBrevo:
             )
 
         if self._random.random() < self.faults.drop_share and request.transport is not None:
+            self.injected["dropped"] += 1
             request.transport.abort()
             return web.Response(status=201)
 
@@ -377,20 +422,26 @@ class FakeBrevo:
 
     def _check_injected_failures(self, limited: bool, rate_headers: dict[str, str]) -> None:
         now = time.monotonic()
+        every = self.faults.rate_limit_every
+        if every and self.request_count % every == 0:
+            self._rate_limited_until = now + self.faults.rate_limit_window
         if now < self._rate_limited_until:
             rate_headers["x-sib-ratelimit-remaining"] = "0"
             rate_headers["x-sib-ratelimit-reset"] = str(math.ceil(self._rate_limited_until - now))
+            self.injected["rate_limited"] += 1
             raise _Rejected(429, "too_many_requests", "Too many requests")
 
         if self._random.random() < self.faults.rate_limit_share:
             rate_headers["x-sib-ratelimit-remaining"] = "0"
             rate_headers["x-sib-ratelimit-reset"] = str(self.faults.rate_limit_reset)
+            self.injected["rate_limited"] += 1
             raise _Rejected(429, "too_many_requests", "Too many requests")
 
         if limited:
             raise _Rejected(429, "too_many_requests", "Too many requests")
 
         if self._random.random() < self.faults.server_error_share:
+            self.injected["server_error"] += 1
             raise _Rejected(
                 self.faults.server_error_status, "internal_error", "Internal server error"
             )
@@ -471,6 +522,8 @@ class FakeBrevo:
             "accepted": len(self.messages),
             "unique_recipients": len(self._counts),
             "max_per_recipient": max(self._counts.values(), default=0),
+            "max_in_flight": self.max_in_flight,
+            "injected": dict(self.injected),
         }
         return _json_bytes(200, msgspec.json.encode(stats), {})
 

@@ -299,6 +299,20 @@ async def test_fake_rate_limit_window_fault(
     assert fake.messages == []
 
 
+async def test_fake_periodic_rate_limit_windows(
+    fake: FakeBrevo, session: aiohttp.ClientSession
+) -> None:
+    fake.faults.rate_limit_every = 3
+    fake.faults.rate_limit_window = 30.0
+
+    answers = [await post(session, fake, single_send()) for _ in range(4)]
+
+    assert [status for status, _, _ in answers] == [201, 201, 429, 429]
+    assert answers[2][2]["x-sib-ratelimit-reset"] == "30"
+    assert fake.injected["rate_limited"] == 2
+    assert len(fake.messages) == 2
+
+
 async def test_fake_server_error_share_follows_seed(session: aiohttp.ClientSession) -> None:
     statuses: list[list[int]] = []
     for _ in range(2):
