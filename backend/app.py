@@ -45,6 +45,7 @@ from backend.dashboard.controller import SummaryController
 from backend.delivery.limits import MemorySendLimiter, RedisSendLimiter
 from backend.delivery.recovery import reconcile_forever, recover_interrupted_sends
 from backend.imports.controller import ImportController
+from backend.imports.presets import MappingPresetController
 from backend.live.controller import live_socket
 from backend.templates.controller import TemplateController
 from backend.webhooks.controller import BrevoWebhookController
@@ -90,6 +91,8 @@ def create_app(settings: Settings | None = None, *, frontend_dist: Path | None =
     @asynccontextmanager
     async def lifespan(_app: Litestar) -> AsyncGenerator[None, None]:
         settings.uploads_dir.mkdir(parents=True, exist_ok=True)
+        if settings.inline_queue:
+            services.http.open()
         if not broker.is_worker_process:
             await broker.startup()
         if settings.inline_queue:
@@ -101,7 +104,14 @@ def create_app(settings: Settings | None = None, *, frontend_dist: Path | None =
                 release_all=not services.database.is_postgres,
             )
         reconciler = (
-            asyncio.create_task(reconcile_forever(services.database, services.queue))
+            asyncio.create_task(
+                reconcile_forever(
+                    services.database,
+                    services.queue,
+                    interval=settings.reconcile_interval_seconds,
+                    stalled_after=settings.stalled_after_seconds,
+                )
+            )
             if settings.inline_queue
             else None
         )
@@ -127,6 +137,7 @@ def create_app(settings: Settings | None = None, *, frontend_dist: Path | None =
                 await stop_inline_tasks(broker)
             if not broker.is_worker_process:
                 await broker.shutdown()
+            await services.http.close()
             await services.database.dispose()
             if redis is not None:
                 await redis.aclose()
@@ -136,6 +147,7 @@ def create_app(settings: Settings | None = None, *, frontend_dist: Path | None =
         route_handlers=[
             TemplateController,
             ImportController,
+            MappingPresetController,
             ContactController,
             BatchController,
             SettingsController,

@@ -20,6 +20,7 @@ from backend.core.models import metadata
 from backend.core.queue import TaskQueue, build_broker
 from backend.delivery.limits import RedisSendLimiter
 from backend.delivery.recovery import reconcile_forever, recover_interrupted_sends
+from backend.delivery.transport import SharedHttpSession
 from workers.tasks import register_tasks
 
 logger = logging.getLogger("workers")
@@ -32,6 +33,9 @@ class WorkerServices:
     publisher: RedisEventPublisher
     limiter: RedisSendLimiter
     redis: Redis
+    # One HTTP session per worker process, shared by every send task, so connections to
+    # Brevo are pooled and reused instead of opened per batch.
+    http: SharedHttpSession
 
 
 # Importing every model registers all tables, so foreign keys between domains resolve.
@@ -56,11 +60,22 @@ async def start_worker(state: TaskiqState) -> None:
         publisher=RedisEventPublisher(redis),
         limiter=RedisSendLimiter(redis),
         redis=redis,
+        http=SharedHttpSession(),
     )
+    state.services.http.open()
     logger.info("worker started", extra={"database": settings.database_url.split("://")[0]})
     queue = TaskQueue(broker)
+    # Only expired leases are handed back, because another worker may still be sending
+    # what it claimed until its lease ends.
     await recover_interrupted_sends(state.services.database, queue)
-    state.reconciler = asyncio.create_task(reconcile_forever(state.services.database, queue))
+    state.reconciler = asyncio.create_task(
+        reconcile_forever(
+            state.services.database,
+            queue,
+            interval=settings.reconcile_interval_seconds,
+            stalled_after=settings.stalled_after_seconds,
+        )
+    )
 
 
 @broker.on_event(TaskiqEvents.WORKER_SHUTDOWN)
@@ -68,6 +83,7 @@ async def stop_worker(state: TaskiqState) -> None:
     services: WorkerServices = state.services
     state.reconciler.cancel()
     await asyncio.gather(state.reconciler, return_exceptions=True)
+    await services.http.close()
     await services.database.dispose()
     await services.redis.aclose()
     logger.info("worker stopped")

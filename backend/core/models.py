@@ -8,6 +8,7 @@ from backend.auth.models import RefreshSession, User
 from backend.batches.models import Batch, Recipient
 from backend.contacts.models import Contact
 from backend.imports.models import Import, ImportRowError
+from backend.imports.presets import MappingPreset
 from backend.templates.models import Template, TemplateVersion
 from backend.webhooks.models import ProviderEvent
 
@@ -20,6 +21,7 @@ __all__ = [
     "Contact",
     "Import",
     "ImportRowError",
+    "MappingPreset",
     "ProviderEvent",
     "Recipient",
     "RefreshSession",

@@ -9,15 +9,19 @@ from litestar import Controller, Response, get, post, put
 from litestar.datastructures import UploadFile
 from litestar.enums import RequestEncodingType
 from litestar.params import Body, FromPath, FromQuery, JSONBody
-from litestar.status_codes import HTTP_201_CREATED
+from litestar.status_codes import HTTP_201_CREATED, HTTP_202_ACCEPTED
 
 from backend.auth.guards import Account
-from backend.batches.controller import BatchOut, batch_out
 from backend.core.dependencies import DbSession, Services
 from backend.core.errors import ValidationError
 from backend.core.uploads import save_upload
 from backend.imports.models import Import
 from backend.imports.service import ImportService, Validation
+
+
+class PresetRef(msgspec.Struct):
+    id: UUID
+    name: str
 
 
 class ImportOut(msgspec.Struct):
@@ -38,6 +42,11 @@ class ImportOut(msgspec.Struct):
     validation: dict[str, Any] | None
     batch_id: UUID | None
     created_at: datetime
+    preset: PresetRef | None = None
+    reused_from: UUID | None = None
+    progress: dict[str, Any] | None = None
+    error: str = ""
+    keep_unmapped: bool = False
 
     @classmethod
     def of(cls, row: Import) -> ImportOut:
@@ -59,6 +68,11 @@ class ImportOut(msgspec.Struct):
             row.validation,
             row.batch_id,
             row.created_at,
+            preset=PresetRef(row.preset.id, row.preset.name) if row.preset else None,
+            reused_from=row.reused_from,
+            progress=row.progress,
+            error=row.error,
+            keep_unmapped=row.keep_unmapped,
         )
 
 
@@ -73,6 +87,7 @@ class MappingBody(msgspec.Struct, kw_only=True):
     sheet: str | None = None
     header_row: int | None = None
     encoding: str | None = None
+    keep_unmapped: bool = False
 
 
 class StageBody(msgspec.Struct):
@@ -154,14 +169,30 @@ class ImportController(Controller):
             sheet=data.sheet,
             header_row=data.header_row,
             encoding=data.encoding,
+            keep_unmapped=data.keep_unmapped,
         )
         return ImportOut.of(row)
 
-    @post("/{import_id:uuid}/validate", status_code=200)
+    @post("/{import_id:uuid}/validate", status_code=HTTP_202_ACCEPTED)
     async def validate(
         self, db_session: DbSession, services: Services, account: Account, import_id: FromPath[UUID]
+    ) -> ImportOut:
+        service = ImportService(db_session, services.settings, account.id)
+        return ImportOut.of(await service.start_validation(import_id, services.queue))
+
+    @get("/{import_id:uuid}/validation")
+    async def get_validation(
+        self, db_session: DbSession, services: Services, account: Account, import_id: FromPath[UUID]
     ) -> Validation:
-        return await ImportService(db_session, services.settings, account.id).validate(import_id)
+        service = ImportService(db_session, services.settings, account.id)
+        return await service.validation(import_id)
+
+    @post("/{import_id:uuid}/cancel", status_code=200)
+    async def cancel(
+        self, db_session: DbSession, services: Services, account: Account, import_id: FromPath[UUID]
+    ) -> ImportOut:
+        service = ImportService(db_session, services.settings, account.id)
+        return ImportOut.of(await service.cancel(import_id))
 
     @get("/{import_id:uuid}/errors")
     async def errors(
@@ -204,7 +235,7 @@ class ImportController(Controller):
             headers={"Content-Disposition": f'attachment; filename="{report.filename}"'},
         )
 
-    @post("/{import_id:uuid}/stage", status_code=HTTP_201_CREATED)
+    @post("/{import_id:uuid}/stage", status_code=HTTP_202_ACCEPTED)
     async def stage(
         self,
         db_session: DbSession,
@@ -212,8 +243,6 @@ class ImportController(Controller):
         account: Account,
         import_id: FromPath[UUID],
         data: JSONBody[StageBody],
-    ) -> BatchOut:
-        batch = await ImportService(db_session, services.settings, account.id).stage(
-            import_id, data.name
-        )
-        return await batch_out(db_session, batch)
+    ) -> ImportOut:
+        service = ImportService(db_session, services.settings, account.id)
+        return ImportOut.of(await service.start_staging(import_id, data.name, services.queue))

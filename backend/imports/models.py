@@ -1,12 +1,23 @@
 from __future__ import annotations
 
-from typing import Any
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from advanced_alchemy.base import BigIntBase, UUIDv7AuditBase
-from advanced_alchemy.types import JsonB
-from sqlalchemy import ForeignKey, Index, String, Text
-from sqlalchemy.orm import Mapped, mapped_column
+from advanced_alchemy.types import DateTimeUTC, JsonB
+from sqlalchemy import ForeignKey, Index, String, Text, false
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+if TYPE_CHECKING:
+    from backend.imports.presets import MappingPreset
+
+
+def _mapping_preset_class() -> type[MappingPreset]:
+    """Import the preset model when mappers are configured; presets.py imports this module."""
+    from backend.imports.presets import MappingPreset
+
+    return MappingPreset
 
 
 class Import(UUIDv7AuditBase):
@@ -35,6 +46,21 @@ class Import(UUIDv7AuditBase):
     )
     validation: Mapped[dict[str, Any] | None] = mapped_column(JsonB, default=None)
     batch_id: Mapped[UUID | None] = mapped_column(default=None)
+    # Store columns mapped to no merge field as contact attributes when staging.
+    keep_unmapped: Mapped[bool] = mapped_column(default=False, server_default=false())
+    # Why the last job failed, with the fix; "" unless status is "failed".
+    error: Mapped[str] = mapped_column(Text, default="", server_default="")
+    progress: Mapped[dict[str, Any] | None] = mapped_column(JsonB, default=None)
+    # The validation or staging job allowed to write to this import. A new start or a cancel
+    # changes it or the status, and an older job stops at its next chunk.
+    job_id: Mapped[UUID | None] = mapped_column(default=None)
+    heartbeat_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True), default=None)
+    # The saved preset, or the earlier import, whose mapping became suggested_mapping.
+    preset_id: Mapped[UUID | None] = mapped_column(
+        ForeignKey("mapping_presets.id", ondelete="SET NULL"), default=None
+    )
+    preset: Mapped[MappingPreset | None] = relationship(_mapping_preset_class, lazy="selectin")
+    reused_from: Mapped[UUID | None] = mapped_column(default=None)
 
 
 class ImportRowError(BigIntBase):

@@ -1,4 +1,8 @@
-"""Imports: upload, mapping, validation against a template version, and staging a batch."""
+"""Imports: upload, mapping, and starting, following and cancelling validation and staging.
+
+Validation and staging run as background jobs (backend.imports.jobs). This service claims an
+import for a job, and fails a job whose heartbeat stopped, when the import is next requested.
+"""
 
 from __future__ import annotations
 
@@ -6,26 +10,30 @@ import asyncio
 import hashlib
 import logging
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
-from uuid import UUID
+from uuid import UUID, uuid4
 
 import msgspec
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from backend.accounts.service import AccountSettingsService
-from backend.activity.service import record_activity
 from backend.batches.models import Batch, Recipient
-from backend.contacts.models import SUBSCRIBED, Contact
 from backend.core.config import Settings
 from backend.core.csv_export import csv_export, export_name, neutralize
-from backend.core.errors import ConflictError, NotFoundError, ValidationError
+from backend.core.errors import (
+    ConflictError,
+    NotFoundError,
+    ServiceUnavailableError,
+    ValidationError,
+)
+from backend.core.queue import IMPORT_JOB_TASK, TaskQueue
 from backend.imports.mapping import suggest_mapping
 from backend.imports.models import Import, ImportRowError
+from backend.imports.presets import apply_saved_mapping
 from backend.imports.reading import FileAnalysis, analyze_file, iter_rows
-from backend.imports.validation import FieldRule, RowProblem, RowValidator, ValidRow
+from backend.imports.validation import FieldRule, RowValidator
 from backend.templates.models import TemplateVersion
 from backend.templates.service import fields_from_json
 
@@ -33,7 +41,13 @@ logger = logging.getLogger(__name__)
 
 DEFAULT_FIELD_NAMES = ["email", "first_name", "last_name"]
 ERRORS_IN_SUMMARY = 20
-INSERT_CHUNK = 1000
+RUNNING_STATUSES = ("validating", "staging")
+# A running job writes its heartbeat every HEARTBEAT_INTERVAL_SECONDS, even while a thread
+# loads a large workbook. Missing several in a row means its process stopped.
+HEARTBEAT_INTERVAL_SECONDS = 10
+# NOTE: the claim writes the first heartbeat, so a job still waiting in the queue after this
+# long (every worker slot busy) is marked failed too, and skipped when it finally starts.
+STALE_AFTER_SECONDS = 90
 
 
 class Validation(msgspec.Struct):
@@ -45,32 +59,6 @@ class Validation(msgspec.Struct):
     reasons: dict[str, int]
     errors: list[dict[str, Any]]
     mapping_hash: str = ""
-
-
-class ScanResult(msgspec.Struct):
-    total_rows: int
-    valid: list[ValidRow]
-    problems: list[RowProblem]
-
-
-def scan_file(
-    path: Path, analysis: FileAnalysis, mapping: dict[str, str | None], rules: list[FieldRule]
-) -> ScanResult:
-    """Check every row; CPU-bound, so callers run it in a thread."""
-    validator = RowValidator(analysis.columns, mapping, rules)
-    valid: list[ValidRow] = []
-    problems: list[RowProblem] = []
-    total = 0
-    for row_number, cells in iter_rows(path, analysis):
-        outcome = validator.check(row_number, cells)
-        if outcome is None:
-            continue
-        total += 1
-        if isinstance(outcome, RowProblem):
-            problems.append(outcome)
-        else:
-            valid.append(outcome)
-    return ScanResult(total, valid, problems)
 
 
 class ErrorReport(msgspec.Struct):
@@ -96,7 +84,88 @@ def problem_rows(
             yield [*cells, str(row_number), message]
 
 
-def _mapping_hash(import_: Import) -> str:
+def start_progress(phase: str, import_: Import) -> dict[str, Any]:
+    return {
+        "phase": phase,
+        "rows_read": 0,
+        "valid": 0,
+        "invalid": 0,
+        "bytes_read": 0,
+        "size_bytes": import_.size_bytes,
+        "staged": 0,
+    }
+
+
+def field_rules(version: TemplateVersion) -> list[FieldRule]:
+    return [
+        FieldRule(name=spec.name, required=spec.required, default=spec.default)
+        for spec in fields_from_json(version.fields)
+        if spec.name != "email"
+    ]
+
+
+def file_analysis(import_: Import) -> FileAnalysis:
+    """Rebuild the stored layout of the upload, enough for iter_rows to read it again."""
+    return FileAnalysis(
+        format=import_.format,  # type: ignore[arg-type]
+        encoding=import_.encoding,
+        delimiter=import_.delimiter,
+        sheets=import_.sheets,
+        sheet=import_.sheet,
+        header_row=import_.header_row,
+        columns=import_.columns,
+        sample_rows=[],
+    )
+
+
+async def delete_hidden_batches(session: AsyncSession, import_id: UUID) -> None:
+    """Delete the batches of an import still in the hidden "staging" status, with recipients."""
+    hidden = select(Batch.id).where(Batch.import_id == import_id, Batch.status == "staging")
+    await session.execute(delete(Recipient).where(Recipient.batch_id.in_(hidden)))
+    await session.execute(
+        delete(Batch).where(Batch.import_id == import_id, Batch.status == "staging")
+    )
+
+
+async def fail_if_stale(session: AsyncSession, import_: Import) -> None:
+    """Mark a running job failed when its heartbeat is older than STALE_AFTER_SECONDS.
+
+    Its process was killed or stopped, so nothing else would ever end it.
+    """
+    if import_.status not in RUNNING_STATUSES:
+        return
+    now = datetime.now(UTC)
+    limit = now - timedelta(seconds=STALE_AFTER_SECONDS)
+    if import_.heartbeat_at is not None and import_.heartbeat_at >= limit:
+        return
+
+    action = "validation" if import_.status == "validating" else "staging"
+    message = (
+        f"The {action} stopped: the process running it reported nothing for more than "
+        f"{STALE_AFTER_SECONDS} seconds (it was stopped, or no worker is running). Start the "
+        f"{action} again."
+    )
+    failed = await session.execute(
+        update(Import)
+        .where(
+            Import.id == import_.id,
+            Import.job_id == import_.job_id,
+            Import.status == import_.status,
+            (Import.heartbeat_at.is_(None)) | (Import.heartbeat_at < limit),
+        )
+        .values(status="failed", error=message, updated_at=now)
+    )
+    if failed.rowcount == 1:  # type: ignore[attr-defined]
+        await delete_hidden_batches(session, import_.id)
+        logger.warning(
+            "stale import job failed",
+            extra={"import_id": str(import_.id), "phase": import_.status},
+        )
+    await session.commit()
+    await session.refresh(import_)
+
+
+def mapping_hash_of(import_: Import) -> str:
     key = msgspec.json.encode(
         [
             str(import_.template_version_id),
@@ -107,11 +176,6 @@ def _mapping_hash(import_: Import) -> str:
         ]
     )
     return hashlib.sha256(key).hexdigest()
-
-
-def _chunks(items: list[Any], size: int) -> Iterator[list[Any]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
 
 
 class ImportService:
@@ -126,6 +190,7 @@ class ImportService:
         )
         if row is None:
             raise NotFoundError(f"Import {import_id} was not found.")
+        await fail_if_stale(self.session, row)
         return row
 
     async def create(
@@ -143,6 +208,7 @@ class ImportService:
         )
         self._apply_analysis(import_, analysis)
         import_.suggested_mapping = suggest_mapping(analysis.columns, field_names)
+        await apply_saved_mapping(self.session, import_, field_names if version else None)
         self.session.add(import_)
         await self.session.commit()
         return import_
@@ -156,6 +222,7 @@ class ImportService:
         sheet: str | None,
         header_row: int | None,
         encoding: str | None,
+        keep_unmapped: bool = False,
     ) -> Import:
         import_ = await self.get(import_id)
         self._check_not_staged(import_)
@@ -205,64 +272,84 @@ class ImportService:
             )
         import_.template_version_id = version.id
         import_.mapping = {column: mapping.get(column) for column in import_.columns}
+        import_.keep_unmapped = keep_unmapped
         import_.status = "mapped"
         import_.validation = None
+        import_.progress = None
+        import_.error = ""
         await self.session.commit()
         return import_
 
-    async def validate(self, import_id: UUID) -> Validation:
-        import_ = await self.get(import_id)
-        self._check_not_staged(import_)
-        version, scan = await self._scan(import_)
-        suppressed_keys = await self._suppressed_keys([row.email_key for row in scan.valid])
+    async def start_validation(self, import_id: UUID, queue: TaskQueue) -> Import:
+        """Claim the import for a validation job and queue the job.
 
-        await self.session.execute(
-            delete(ImportRowError).where(ImportRowError.import_id == import_.id)
-        )
-        for chunk in _chunks(scan.problems, INSERT_CHUNK):
-            await self.session.execute(
-                insert(ImportRowError),
-                [
-                    {
-                        "import_id": import_.id,
-                        "row_number": problem.row_number,
-                        "column": problem.column,
-                        "value": problem.value[:1000],
-                        "reason": problem.reason,
-                        "message": problem.message,
-                    }
-                    for problem in chunk
-                ],
+        The mapping is checked here, so a mapping error is a 400 on the request instead of a
+        failed job.
+        """
+        import_ = await self.get(import_id)
+        if import_.status in RUNNING_STATUSES or import_.status == "staged":
+            raise ConflictError(
+                f"Import {import_.filename} is {import_.status}; it can be validated again only "
+                "when it is not being validated or staged and has no batch yet.",
+                field="import",
             )
-        reasons = {"invalid_email": 0, "missing_required": 0, "invalid_value": 0, "duplicate": 0}
-        for problem in scan.problems:
-            reasons[problem.reason] = reasons.get(problem.reason, 0) + 1
-        validation = Validation(
-            total_rows=scan.total_rows,
-            valid_rows=len(scan.valid),
-            invalid_rows=reasons["invalid_email"]
-            + reasons["missing_required"]
-            + reasons["invalid_value"],
-            duplicate_rows=reasons["duplicate"],
-            suppressed_rows=sum(1 for row in scan.valid if row.email_key in suppressed_keys),
-            reasons=reasons,
-            errors=[msgspec.to_builtins(problem) for problem in scan.problems[:ERRORS_IN_SUMMARY]],
-            mapping_hash=_mapping_hash(import_),
+        version = await self._checked_version(import_)
+        await self._check_file(import_)
+
+        job_id = uuid4()
+        claimed = await self.session.execute(
+            update(Import)
+            .where(Import.id == import_.id, Import.status == import_.status)
+            .values(
+                status="validating",
+                job_id=job_id,
+                heartbeat_at=datetime.now(UTC),
+                progress=start_progress("validating", import_),
+                validation=None,
+                error="",
+            )
         )
-        import_.validation = msgspec.to_builtins(validation)
-        import_.status = "validated"
-        record_activity(
-            self.session,
-            self.account_id,
-            "import_validated",
-            f"Validated {import_.filename} against template version {version.number}: "
-            f"{validation.valid_rows} valid, {validation.invalid_rows} invalid, "
-            f"{validation.duplicate_rows} duplicates, {validation.suppressed_rows} suppressed.",
-            subject_type="import",
-            subject_id=import_.id,
+        await self._check_claim(claimed.rowcount, import_)  # type: ignore[attr-defined]
+        await self.session.commit()
+        await self._enqueue(queue, import_, job_id)
+        logger.info(
+            "import validation queued",
+            extra={"import_id": str(import_.id), "template_version": version.number},
+        )
+        # The claim's UPDATE set these attributes on import_. Reading the row again could
+        # return the status of a job that already ended, and the response is "validating".
+        return import_
+
+    async def validation(self, import_id: UUID) -> Validation:
+        import_ = await self.get(import_id)
+        if import_.validation is None:
+            raise ConflictError(
+                f"Import {import_.filename} is {import_.status} and has no validation result "
+                "yet. Validate it and wait until its status is 'validated'.",
+                field="import",
+            )
+        return msgspec.convert(import_.validation, Validation)
+
+    async def cancel(self, import_id: UUID) -> Import:
+        """Mark a running validation or staging cancelled; its job stops at its next chunk."""
+        import_ = await self.get(import_id)
+        if import_.status not in RUNNING_STATUSES:
+            raise ConflictError(
+                f"Import {import_.filename} is {import_.status}; only a validation or staging "
+                "in progress can be cancelled.",
+                field="import",
+            )
+        cancelled = await self.session.execute(
+            update(Import)
+            .where(Import.id == import_.id, Import.status.in_(RUNNING_STATUSES))
+            .values(status="cancelled", error="")
         )
         await self.session.commit()
-        return validation
+        await self.session.refresh(import_)
+        if cancelled.rowcount == 1:  # type: ignore[attr-defined]
+            logger.info("import job cancelled", extra={"import_id": str(import_.id)})
+        # Otherwise the job finished first, and the import shows how it ended.
+        return import_
 
     async def errors(
         self, import_id: UUID, *, page: int, page_size: int, reason: str | None
@@ -305,16 +392,28 @@ class ImportService:
 
         messages = await self._problem_messages(import_.id, reason)
         header = [neutralize(column) for column in import_.columns] + ["row_number", "reason"]
-        rows = problem_rows(path, self._analysis(import_), messages)
+        rows = problem_rows(path, file_analysis(import_), messages)
         # csv_export consumes the generator, so the file is read in the worker thread.
         content = await asyncio.to_thread(csv_export, header, rows)
         return ErrorReport(f"errors-{export_name(import_.filename)}.csv", content)
 
-    async def stage(self, import_id: UUID, name: str) -> Batch:
+    async def start_staging(self, import_id: UUID, name: str, queue: TaskQueue) -> Import:
+        """Claim a validated import for a staging job and queue the job.
+
+        A cancelled or failed staging keeps its validation, so it can be started again.
+        """
         import_ = await self.get(import_id)
-        self._check_not_staged(import_)
-        validation = import_.validation
-        if validation is None or validation.get("mapping_hash") != _mapping_hash(import_):
+        stageable = import_.status == "validated" or (
+            import_.status in ("cancelled", "failed") and import_.validation is not None
+        )
+        if not stageable:
+            raise ConflictError(
+                f"Import {import_.filename} is {import_.status}; only a validated import can be "
+                "staged. Validate it and wait until its status is 'validated'.",
+                field="import",
+            )
+        validation = import_.validation or {}
+        if validation.get("mapping_hash") != mapping_hash_of(import_):
             raise ConflictError(
                 "Validate the import with its current mapping before staging it.", field="import"
             )
@@ -327,93 +426,88 @@ class ImportService:
             raise ValidationError(
                 f"The batch name has {len(name)} characters; use at most 200.", field="name"
             )
-        # Claim the import before the slow part. Of two stage requests racing (a double
-        # click), only one moves it out of "validated". The other gets 409 instead of
-        # creating a second batch that would mail everyone again.
+        await self._check_file(import_)
+
+        # Of two stage requests racing (a double click), only one moves the import out of
+        # its current status. The other gets 409 instead of a second batch that would mail
+        # everyone again.
+        job_id = uuid4()
         claimed = await self.session.execute(
             update(Import)
-            .where(Import.id == import_.id, Import.status == "validated")
-            .values(status="staged")
+            .where(Import.id == import_.id, Import.status == import_.status)
+            .values(
+                status="staging",
+                job_id=job_id,
+                heartbeat_at=datetime.now(UTC),
+                progress=start_progress("staging", import_),
+                error="",
+            )
         )
-        if claimed.rowcount != 1:  # type: ignore[attr-defined]
-            filename = import_.filename
-            await self.session.rollback()
+        await self._check_claim(claimed.rowcount, import_)  # type: ignore[attr-defined]
+        await self.session.commit()
+        await self._enqueue(queue, import_, job_id, batch_name=name[:200])
+        logger.info("import staging queued", extra={"import_id": str(import_.id)})
+        return import_
+
+    async def _check_claim(self, rowcount: int, import_: Import) -> None:
+        if rowcount == 1:
+            return
+        import_id, filename = import_.id, import_.filename
+        await self.session.rollback()
+        current = await self.session.scalar(select(Import.status).where(Import.id == import_id))
+        raise ConflictError(
+            f"Import {filename} changed to {current} meanwhile, by another request; reload it "
+            "before starting again.",
+            field="import",
+        )
+
+    async def _enqueue(
+        self, queue: TaskQueue, import_: Import, job_id: UUID, batch_name: str = ""
+    ) -> None:
+        try:
+            await queue.enqueue(
+                IMPORT_JOB_TASK,
+                import_id=str(import_.id),
+                job_id=str(job_id),
+                batch_name=batch_name,
+            )
+        except Exception as error:
+            logger.exception("import job not queued", extra={"import_id": str(import_.id)})
+            await self.session.execute(
+                update(Import)
+                .where(Import.id == import_.id, Import.job_id == job_id)
+                .values(
+                    status="failed",
+                    error="The job could not be queued because the task queue is unreachable. "
+                    "Check that Redis is running, then start it again.",
+                )
+            )
+            await self.session.commit()
+            raise ServiceUnavailableError(
+                "The task queue is unreachable, so the job was not started. Check that Redis "
+                "is running and try again."
+            ) from error
+
+    async def _check_file(self, import_: Import) -> None:
+        if not await asyncio.to_thread(Path(import_.stored_path).is_file):
+            logger.warning(
+                "import file missing",
+                extra={"import_id": str(import_.id), "path": import_.stored_path},
+            )
             raise ConflictError(
-                f"Import {filename} is already being staged; open its batch instead."
+                f"The uploaded file of import {import_.filename} is no longer stored. "
+                "Upload the file again."
             )
 
-        version, scan = await self._scan(import_)
-        delivery = await AccountSettingsService(
-            self.session, self.settings, self.account_id
-        ).delivery_config()
-        batch = Batch(
-            account_id=self.account_id,
-            import_id=import_.id,
-            name=name[:200],
-            template_id=version.template_id,
-            template_version_id=version.id,
-            subject=version.subject,
-            sender_email=delivery.sender_email,
-            sender_name=delivery.sender_name,
-            transport=delivery.transport,
-            total=len(scan.valid),
-        )
-        self.session.add(batch)
-        await self.session.flush()
-
-        contacts = await self._upsert_contacts(scan.valid)
-        now = datetime.now(UTC)
-        for chunk in _chunks(scan.valid, INSERT_CHUNK):
-            values = []
-            for row in chunk:
-                contact = contacts[row.email_key]
-                suppressed = contact.status != SUBSCRIBED
-                values.append(
-                    {
-                        "batch_id": batch.id,
-                        "account_id": self.account_id,
-                        "contact_id": contact.id,
-                        "email": row.email,
-                        "row_number": row.row_number,
-                        "fields": row.fields,
-                        "status": "unsubscribed" if suppressed else "staged",
-                        "error": f"Skipped: the contact is {contact.status}." if suppressed else "",
-                        "created_at": now,
-                        "updated_at": now,
-                    }
-                )
-            await self.session.execute(insert(Recipient), values)
-
-        import_.status = "staged"
-        import_.batch_id = batch.id
-        record_activity(
-            self.session,
-            self.account_id,
-            "batch_staged",
-            f"Staged batch '{batch.name}' with {batch.total} recipients from {import_.filename}.",
-            subject_type="batch",
-            subject_id=batch.id,
-        )
-        await self.session.commit()
-        logger.info("batch staged", extra={"batch_id": str(batch.id), "recipients": batch.total})
-        return batch
-
-    async def _scan(self, import_: Import) -> tuple[TemplateVersion, ScanResult]:
+    async def _checked_version(self, import_: Import) -> TemplateVersion:
+        """Return the import's template version after checking the mapping against it."""
         if import_.template_version_id is None or import_.mapping is None:
             raise ConflictError(
                 "Choose a template version and map the columns first.", field="mapping"
             )
         version = await self._version(import_.template_version_id)
-        rules = [
-            FieldRule(name=spec.name, required=spec.required, default=spec.default)
-            for spec in fields_from_json(version.fields)
-            if spec.name != "email"
-        ]
-        mapping = dict(import_.mapping)
-        scan = await asyncio.to_thread(
-            scan_file, Path(import_.stored_path), self._analysis(import_), mapping, rules
-        )
-        return version, scan
+        RowValidator(import_.columns, dict(import_.mapping), field_rules(version))
+        return version
 
     async def _problem_messages(self, import_id: UUID, reason: str | None) -> dict[int, str]:
         """Map each problem row number to its message, joining several with "; "."""
@@ -428,58 +522,6 @@ class ImportService:
             known = messages.get(row_number)
             messages[row_number] = message if known is None else f"{known}; {message}"
         return messages
-
-    async def _upsert_contacts(self, rows: list[ValidRow]) -> dict[str, Contact]:
-        """Create missing contacts and merge new attributes into existing ones.
-
-        An existing contact's status is never changed here, so an import cannot resubscribe
-        anyone.
-        """
-        found: dict[str, Contact] = {}
-        for chunk in _chunks(rows, INSERT_CHUNK):
-            keys = [row.email_key for row in chunk]
-            existing = await self.session.scalars(
-                select(Contact).where(
-                    Contact.account_id == self.account_id, Contact.email_key.in_(keys)
-                )
-            )
-            found.update({contact.email_key: contact for contact in existing})
-            for row in chunk:
-                attributes = {
-                    key: value for key, value in row.fields.items() if key != "email" and value
-                }
-                name = " ".join(
-                    filter(None, [row.fields.get("first_name"), row.fields.get("last_name")])
-                )
-                contact = found.get(row.email_key)
-                if contact is None:
-                    contact = Contact(
-                        account_id=self.account_id,
-                        email=row.email,
-                        email_key=row.email_key,
-                        name=name[:200],
-                        attributes=attributes,
-                    )
-                    self.session.add(contact)
-                    found[row.email_key] = contact
-                else:
-                    contact.attributes = {**contact.attributes, **attributes}
-                    contact.name = name[:200] or contact.name
-            await self.session.flush()
-        return found
-
-    async def _suppressed_keys(self, keys: list[str]) -> set[str]:
-        suppressed: set[str] = set()
-        for chunk in _chunks(keys, INSERT_CHUNK):
-            rows = await self.session.scalars(
-                select(Contact.email_key).where(
-                    Contact.account_id == self.account_id,
-                    Contact.email_key.in_(chunk),
-                    Contact.status != SUBSCRIBED,
-                )
-            )
-            suppressed.update(rows)
-        return suppressed
 
     async def _version(self, version_id: UUID) -> TemplateVersion:
         version = await self.session.scalar(
@@ -501,20 +543,6 @@ class ImportService:
         return ["email", *[name for name in names if name != "email"]]
 
     @staticmethod
-    def _analysis(import_: Import) -> FileAnalysis:
-        """Rebuild the stored layout of the upload, enough for iter_rows to read it again."""
-        return FileAnalysis(
-            format=import_.format,  # type: ignore[arg-type]
-            encoding=import_.encoding,
-            delimiter=import_.delimiter,
-            sheets=import_.sheets,
-            sheet=import_.sheet,
-            header_row=import_.header_row,
-            columns=import_.columns,
-            sample_rows=[],
-        )
-
-    @staticmethod
     def _apply_analysis(import_: Import, analysis: FileAnalysis) -> None:
         import_.format = analysis.format
         import_.encoding = analysis.encoding
@@ -531,4 +559,10 @@ class ImportService:
             raise ConflictError(
                 f"Import {import_.filename} was already staged as a batch; upload the file again "
                 "to stage it once more."
+            )
+        if import_.status in RUNNING_STATUSES:
+            raise ConflictError(
+                f"Import {import_.filename} is {import_.status}; cancel it or wait until it "
+                "ends before changing its mapping.",
+                field="import",
             )

@@ -1,9 +1,10 @@
 """`/api/v1/live`: relays the account's events to the browser.
 
 Frames are JSON arrays of events. Events that arrive within one flush interval are merged:
-only the newest `batch.progress` per batch and the newest `recipient.updated` per recipient
-are kept, so a browser gets at most a few frames per second however fast a batch sends.
-Counts in `batch.progress` are absolute, so a dropped intermediate event loses nothing.
+only the newest `batch.progress` per batch, `recipient.updated` per recipient and
+`import.progress` per import are kept, so a browser gets at most a few frames per second
+however fast a batch sends or an import job reads. Counts in `batch.progress` and
+`import.progress` are absolute, so a dropped intermediate event loses nothing.
 """
 
 from __future__ import annotations
@@ -53,6 +54,8 @@ def merge_events(pending: dict[tuple[str, str], Event], events: list[Event]) -> 
             key = (kind, str(event.get("batch_id")))
         elif kind == "recipient.updated":
             key = (kind, str(event.get("recipient_id")))
+        elif kind == "import.progress":
+            key = (kind, str(event.get("import_id")))
         else:
             key = (kind, str(len(pending)))
         pending.pop(key, None)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AsyncExitStack
 from pathlib import Path
@@ -76,6 +77,54 @@ class StagedWorld(msgspec.Struct, kw_only=True):
     contact_email: str
 
 
+# Deadline for an import job in tests: generous, because the machine may be busy with other
+# test runs. It is a guard against a hang, not a measurement.
+IMPORT_DEADLINE_SECONDS = 180
+FINAL_IMPORT_STATUSES = ("validated", "staged", "failed", "cancelled")
+
+
+async def wait_for_import(
+    client: Client, import_id: str, status: str, seconds: float = IMPORT_DEADLINE_SECONDS
+) -> dict[str, Any]:
+    """Poll the import until it has `status`; fail at once if its job ended otherwise."""
+    deadline = asyncio.get_running_loop().time() + seconds
+    while True:
+        response = await client.get(f"/api/v1/imports/{import_id}")
+        assert response.status_code == 200, response.text
+        body: dict[str, Any] = response.json()
+        if body["status"] == status:
+            return body
+        assert body["status"] not in FINAL_IMPORT_STATUSES, (
+            f"import ended {body['status']}, expected {status}: {body['error']}"
+        )
+        assert asyncio.get_running_loop().time() < deadline, (
+            f"import still {body['status']} after {seconds} s: {body['progress']}"
+        )
+        await asyncio.sleep(0.1)
+
+
+async def validate_import(client: Client, import_id: str) -> dict[str, Any]:
+    """Start the validation, wait for it, and return the validation result."""
+    started = await client.post(f"/api/v1/imports/{import_id}/validate")
+    assert started.status_code == 202, started.text
+    await wait_for_import(client, import_id, "validated")
+    validation = await client.get(f"/api/v1/imports/{import_id}/validation")
+    assert validation.status_code == 200, validation.text
+    result: dict[str, Any] = validation.json()
+    return result
+
+
+async def stage_import(client: Client, import_id: str, name: str) -> dict[str, Any]:
+    """Start the staging of a validated import, wait for it, and return the batch."""
+    started = await client.post(f"/api/v1/imports/{import_id}/stage", json={"name": name})
+    assert started.status_code == 202, started.text
+    staged = await wait_for_import(client, import_id, "staged")
+    batch = await client.get(f"/api/v1/batches/{staged['batch_id']}")
+    assert batch.status_code == 200, batch.text
+    body: dict[str, Any] = batch.json()
+    return body
+
+
 async def stage_google_contacts(client: Client) -> StagedWorld:
     """Upload the Google Contacts export, map, validate and stage it as a batch."""
     templates = (await client.get("/api/v1/templates")).json()
@@ -89,17 +138,15 @@ async def stage_google_contacts(client: Client) -> StagedWorld:
         f"/api/v1/imports/{import_id}/mapping", json={"template_version_id": version_id}
     )
     assert mapped.status_code == 200, mapped.text
-    validated = await client.post(f"/api/v1/imports/{import_id}/validate")
-    assert validated.status_code == 200, validated.text
-    staged = await client.post(f"/api/v1/imports/{import_id}/stage", json={"name": "A's batch"})
-    assert staged.status_code == 201, staged.text
+    await validate_import(client, import_id)
+    batch = await stage_import(client, import_id, "A's batch")
 
     contacts = (await client.get("/api/v1/contacts?limit=1")).json()["items"]
     return StagedWorld(
         template_id=template_id,
         version_id=version_id,
         import_id=import_id,
-        batch_id=staged.json()["id"],
+        batch_id=batch["id"],
         contact_id=contacts[0]["id"],
         contact_email=contacts[0]["email"],
     )

@@ -12,7 +12,8 @@ import aiohttp
 from litestar.testing import AsyncTestClient
 
 from backend.core.config import Settings
-from tests.api.test_live import sign_up
+from tests.api.conftest import stage_import, validate_import
+from tests.api.test_live import sign_up, wait_for_import_over_http
 from tests.conftest import FIXTURES, signup
 
 CONTACTS = FIXTURES / "contacts"
@@ -38,11 +39,8 @@ async def stage_google_contacts(client: AsyncTestClient[Any], name: str) -> dict
     import_ = (await upload(client, CONTACTS / "google-contacts.csv")).json()
     base = f"/api/v1/imports/{import_['id']}"
     await client.put(f"{base}/mapping", json={"template_version_id": version["id"]})
-    await client.post(f"{base}/validate")
-    staged = await client.post(f"{base}/stage", json={"name": name})
-    assert staged.status_code == 201, staged.text
-    batch: dict[str, Any] = staged.json()
-    return batch
+    await validate_import(client, import_["id"])
+    return await stage_import(client, import_["id"], name)
 
 
 async def wait_for_status(
@@ -84,7 +82,7 @@ async def test_campaign_from_mailchimp_export_reaches_outbox(
         json={"template_version_id": version["id"]},
     )
     assert mapped.status_code == 200, mapped.text
-    validation = (await client.post(f"/api/v1/imports/{import_['id']}/validate")).json()
+    validation = await validate_import(client, import_["id"])
     assert validation["total_rows"] == expected["data_rows"]
     assert validation["valid_rows"] == expected["valid"]
     assert validation["invalid_rows"] == expected["invalid_email"] + expected["missing_required"]
@@ -98,11 +96,7 @@ async def test_campaign_from_mailchimp_export_reaches_outbox(
     )
     assert all(item["row_number"] >= 2 for item in errors["items"])
 
-    staged = await client.post(
-        f"/api/v1/imports/{import_['id']}/stage", json={"name": "October news"}
-    )
-    assert staged.status_code == 201, staged.text
-    batch = staged.json()
+    batch = await stage_import(client, import_["id"], "October news")
     assert batch["status"] == "staged"
     assert batch["transport"] == "outbox"
     assert batch["counts"]["staged"] == expected["valid"] - expected["suppressed_among_valid"]
@@ -123,7 +117,7 @@ async def test_campaign_from_mailchimp_export_reaches_outbox(
     assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
 
 
-async def test_concurrent_stage_requests_create_one_batch(live_server: str) -> None:
+async def test_concurrent_stage_requests_create_one_batch(live_server: str, worker: object) -> None:
     async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as http:
         headers = await sign_up(http, live_server)
         templates = await (await http.get(f"{live_server}/api/v1/templates")).json()
@@ -138,6 +132,7 @@ async def test_concurrent_stage_requests_create_one_batch(live_server: str) -> N
         version_id = templates[0]["latest_version"]["id"]
         await http.put(f"{base}/mapping", json={"template_version_id": version_id}, headers=headers)
         await http.post(f"{base}/validate", headers=headers)
+        await wait_for_import_over_http(http, base, "validated")
 
         # A double click: several stage requests in flight at once on a real server.
         responses = await asyncio.gather(
@@ -146,7 +141,8 @@ async def test_concurrent_stage_requests_create_one_batch(live_server: str) -> N
                 for n in range(3)
             )
         )
+        await wait_for_import_over_http(http, base, "staged")
         batches = await (await http.get(f"{live_server}/api/v1/batches")).json()
 
-    assert sorted(response.status for response in responses) == [201, 409, 409]
+    assert sorted(response.status for response in responses) == [202, 409, 409]
     assert len(batches["items"]) == 1

@@ -242,8 +242,18 @@ async def test_contacts_unsubscribe_twice_records_once(suppressed: Client) -> No
 
 
 async def create_activity(client: Client) -> None:
-    """Publish the starter template again and unsubscribe one contact."""
+    """Publish a changed starter template and unsubscribe one contact."""
     template_id = (await client.get("/api/v1/templates")).json()[0]["id"]
+    draft = (await client.get(f"/api/v1/templates/{template_id}")).json()["draft"]
+    saved = await client.put(
+        f"/api/v1/templates/{template_id}/draft",
+        json={
+            "subject": "Changed " + draft["subject"],
+            "html": draft["html"],
+            "text": draft["text"],
+        },
+    )
+    assert saved.status_code == 200, saved.text
     published = await client.post(f"/api/v1/templates/{template_id}/publish")
     assert published.status_code == 201, published.text
     contact = await contact_by_email(client, "fatima.demir0@example.com")

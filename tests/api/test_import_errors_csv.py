@@ -7,10 +7,21 @@ import io
 import json
 
 import httpx
+import pytest
 
 from backend.core.csv_export import neutralize
-from tests.api.conftest import CONTACTS, Client, starter_version_id, upload, upload_bytes
+from tests.api.conftest import (
+    CONTACTS,
+    Client,
+    starter_version_id,
+    upload,
+    upload_bytes,
+    validate_import,
+)
 from tests.conftest import signup
+
+# Imports are validated and staged by a job: in production mode a worker process runs it.
+pytestmark = pytest.mark.usefixtures("worker")
 
 EXPECTED = json.loads((CONTACTS / "expected.json").read_text())
 MAILCHIMP = CONTACTS / "mailchimp-export.csv"
@@ -27,8 +38,7 @@ async def validated_import(client: Client, filename: str, content: bytes) -> str
         json={"template_version_id": await starter_version_id(client)},
     )
     assert mapped.status_code == 200, mapped.text
-    validated = await client.post(f"/api/v1/imports/{import_id}/validate")
-    assert validated.status_code == 200, validated.text
+    await validate_import(client, import_id)
     return import_id
 
 

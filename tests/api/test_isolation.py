@@ -9,6 +9,9 @@ import pytest
 from tests.api.conftest import CONTACTS, Client, StagedWorld, stage_google_contacts, upload
 from tests.conftest import signup
 
+# Imports are validated and staged by a job: in production mode a worker process runs it.
+pytestmark = pytest.mark.usefixtures("worker")
+
 
 @pytest.fixture
 async def world_of_a(client: Client) -> StagedWorld:
@@ -57,6 +60,8 @@ ROUTES_OF_A = [
     pytest.param("POST", "/imports/{import_id}/validate", None, id="import-validate"),
     pytest.param("GET", "/imports/{import_id}/errors", None, id="import-errors"),
     pytest.param("POST", "/imports/{import_id}/stage", {"name": "Taken over"}, id="import-stage"),
+    pytest.param("POST", "/imports/{import_id}/cancel", None, id="import-cancel"),
+    pytest.param("GET", "/imports/{import_id}/validation", None, id="import-validation"),
     pytest.param("GET", "/contacts/{contact_id}", None, id="contact-get"),
     pytest.param("PATCH", "/contacts/{contact_id}", {"name": "Taken over"}, id="contact-patch"),
     pytest.param("POST", "/contacts/{contact_id}/unsubscribe", None, id="contact-unsubscribe"),

@@ -10,6 +10,9 @@ import pytest
 
 from tests.conftest import FIXTURES
 
+# Imports are validated and staged by a job: in production mode a worker process runs it.
+pytestmark = pytest.mark.usefixtures("worker")
+
 CONTACTS = FIXTURES / "contacts"
 
 
@@ -41,13 +44,31 @@ async def stage_google_contacts(
     )
     assert mapped.status == 200, await mapped.text()
     validated = await http.post(f"{base}/api/v1/imports/{import_id}/validate", headers=headers)
-    assert validated.status == 200, await validated.text()
+    assert validated.status == 202, await validated.text()
+    await wait_for_import_over_http(http, f"{base}/api/v1/imports/{import_id}", "validated")
     staged = await http.post(
         f"{base}/api/v1/imports/{import_id}/stage", json={"name": "Live"}, headers=headers
     )
-    assert staged.status == 201, await staged.text()
-    batch_id: str = (await staged.json())["id"]
+    assert staged.status == 202, await staged.text()
+    done = await wait_for_import_over_http(http, f"{base}/api/v1/imports/{import_id}", "staged")
+    batch_id: str = done["batch_id"]
     return batch_id
+
+
+async def wait_for_import_over_http(
+    http: aiohttp.ClientSession, url: str, status: str, seconds: float = 180
+) -> dict[str, Any]:
+    """Poll the import at `url` until it has `status`; a deadline against a hang only."""
+    deadline = asyncio.get_running_loop().time() + seconds
+    while True:
+        body: dict[str, Any] = await (await http.get(url)).json()
+        if body["status"] == status:
+            return body
+        assert body["status"] not in ("validated", "staged", "failed", "cancelled"), (
+            f"import ended {body['status']}, expected {status}: {body['error']}"
+        )
+        assert asyncio.get_running_loop().time() < deadline, f"import still {body['status']}"
+        await asyncio.sleep(0.1)
 
 
 async def test_live_socket_streams_batch_to_completion(live_server: str, worker: object) -> None:

@@ -20,6 +20,9 @@ from backend.delivery.recovery import recover_interrupted_sends
 from tests.api.test_campaign_flow import stage_google_contacts, wait_for_status
 from tests.conftest import signup
 
+# Imports are validated and staged by a job: in production mode a worker process runs it.
+pytestmark = pytest.mark.usefixtures("worker")
+
 
 @pytest.fixture
 async def database(settings: Settings) -> AsyncIterator[Database]:

@@ -12,6 +12,9 @@ from backend.core.config import Settings
 from tests.api.conftest import Client, stage_google_contacts
 from tests.conftest import signup
 
+# Imports are validated and staged by a job: in production mode a worker process runs it.
+pytestmark = pytest.mark.usefixtures("worker")
+
 ONE_CLICK_BODY = {"List-Unsubscribe": "One-Click"}
 
 

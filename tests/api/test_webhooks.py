@@ -21,9 +21,12 @@ from backend.delivery.outbox import OutboxTransport
 from backend.webhooks.events import MAX_EVENTS, read_event
 from backend.webhooks.models import ProviderEvent
 from backend.webhooks.service import is_retryable
-from tests.api.conftest import BASE_URL, Client, upload_bytes
+from tests.api.conftest import BASE_URL, Client, stage_import, upload_bytes, validate_import
 from tests.api.test_campaign_flow import wait_for_status
 from tests.conftest import signup
+
+# Imports are validated and staged by a job: in production mode a worker process runs it.
+pytestmark = pytest.mark.usefixtures("worker")
 
 EMAILS = ("ann@example.com", "bob@example.com", "cem@example.com")
 # 2026-03-01 12:00:00 UTC
@@ -55,10 +58,8 @@ async def stage_batch(client: Client, emails: tuple[str, ...] = EMAILS) -> str:
     await client.put(
         f"/api/v1/imports/{import_id}/mapping", json={"template_version_id": version_id}
     )
-    await client.post(f"/api/v1/imports/{import_id}/validate")
-    staged = await client.post(f"/api/v1/imports/{import_id}/stage", json={"name": "Hooks"})
-    assert staged.status_code == 201, staged.text
-    batch_id: str = staged.json()["id"]
+    await validate_import(client, import_id)
+    batch_id: str = (await stage_import(client, import_id, "Hooks"))["id"]
     return batch_id
 
 

@@ -61,6 +61,23 @@ new MutationObserver(() => {
 });
 """
 
+# Records the label and rows read of the import job's progress bar in window.__importJobs
+# each time either changes. Recording starts at the first render, because a job on a small
+# file can end before a poll would see the bar.
+RECORD_IMPORT_JOBS = """
+window.__importJobs = [];
+new MutationObserver(() => {
+  const bar = document.querySelector('[data-testid="import-progress"]');
+  if (bar === null) return;
+  const label = bar.getAttribute('aria-label');
+  const rowsRead = document.querySelector('[data-testid="job-rows-read"]');
+  const rows = Number(rowsRead === null ? 0 : rowsRead.getAttribute('data-value'));
+  const jobs = window.__importJobs;
+  const last = jobs[jobs.length - 1];
+  if (last === undefined || last.label !== label || last.rows !== rows) jobs.push({label, rows});
+}).observe(document, {subtree: true, childList: true, attributes: true});
+"""
+
 # CodeMirror reads a paste from the event's clipboardData, as it does for Ctrl+V.
 PASTE = """(element, text) => {
   const data = new DataTransfer();
@@ -194,7 +211,13 @@ async def validate_import(page: Page) -> None:
     await expect(page.get_by_label("Map column Email Address")).to_have_value("email")
     await expect(page.get_by_label("Map column First Name")).to_have_value("first_name")
 
+    await expect(
+        page.get_by_role("switch", name="Keep other columns as contact attributes")
+    ).not_to_be_checked()
+    await page.screenshot(path=OUTPUT_DIR / "import-mapping.png", full_page=True)
+
     await page.get_by_role("button", name="Validate rows").click()
+    # Validation runs in the background: the progress bar shows until the results replace it.
     total = page.get_by_test_id("validation-total")
     await expect(total).to_have_attribute(
         "data-value", re.compile(r"\d"), timeout=VALIDATE_TIMEOUT_MS
@@ -209,15 +232,37 @@ async def validate_import(page: Page) -> None:
     assert await stat_value(page, "validation-suppressed") == EXPECTED["suppressed_among_valid"]
 
     await expect(page.get_by_test_id("row-errors").get_by_role("row").nth(1)).to_be_visible()
+    await expect(page.get_by_test_id("import-progress")).to_have_count(0)
+    check_job_progress(await page.evaluate("window.__importJobs"), "Validation progress")
+
+    await page.get_by_label("Preset name").fill("Mailchimp export")
+    await page.get_by_role("button", name="Save as preset").click()
+    await expect(page.get_by_text("Saved as preset 'Mailchimp export'.")).to_be_visible()
     await dismiss_toasts(page)
     await page.screenshot(path=OUTPUT_DIR / "import-validation.png", full_page=True)
+
+
+def check_job_progress(jobs: list[dict[str, Any]], label: str) -> None:
+    """Check that the job's progress bar showed, with rows read rising up to the file's rows."""
+    rows = [job["rows"] for job in jobs if job["label"] == label]
+    assert rows, f"no '{label}' bar was shown: {jobs}"
+    assert rows == sorted(rows), rows
+    assert rows[-1] <= EXPECTED["data_rows"], rows
 
 
 async def stage_and_launch(page: Page, fake: FakeBrevo) -> None:
     await page.get_by_role("button", name="Continue to staging").click()
     await page.get_by_label("Batch name").fill(BATCH_NAME)
     await page.get_by_role("button", name="Stage batch").click()
-    await expect(page.get_by_role("button", name="Launch")).to_be_visible()
+    # Best effort: the staging card shows only until the job ends, so this may show the batch.
+    await page.screenshot(path=OUTPUT_DIR / "import-staging.png")
+    # Staging runs in the background and ends on the staged batch, ready to launch.
+    await expect(page.get_by_role("button", name="Launch")).to_be_visible(
+        timeout=VALIDATE_TIMEOUT_MS
+    )
+    check_job_progress(await page.evaluate("window.__importJobs"), "Staging progress")
+    recipients = await page.get_by_role("definition").first.inner_text()
+    assert int(re.sub(r"\D", "", recipients)) == EXPECTED["valid"], recipients
 
     fake.faults.latency = BREVO_LATENCY
     await page.get_by_role("button", name="Launch").click()
@@ -293,6 +338,7 @@ async def test_campaign_reaches_every_subscribed_contact(
     assert len(recipients) == EXPECTED["valid"] - EXPECTED["suppressed_among_valid"]
     OUTPUT_DIR.mkdir(parents=True, exist_ok=True)
     await page.add_init_script(RECORD_PROGRESS)
+    await page.add_init_script(RECORD_IMPORT_JOBS)
 
     await sign_up(page, "ops@example.com")
     await check_settings(page)
@@ -340,6 +386,18 @@ class OperatorApi:
         return status
 
 
+async def wait_for_import(api: OperatorApi, import_path: str, status: str) -> dict[str, Any]:
+    """Poll an import until its background job ends, and check that it reached `status`."""
+    deadline = time.monotonic() + VALIDATE_TIMEOUT_MS / 1000
+    imported = await api.request("GET", import_path)
+    while imported["status"] in ("validating", "staging"):
+        assert time.monotonic() < deadline, f"import still {imported['status']}: {imported}"
+        await asyncio.sleep(0.1)
+        imported = await api.request("GET", import_path)
+    assert imported["status"] == status, imported
+    return dict(imported)
+
+
 async def send_small_batch(api: OperatorApi, csv_text: str) -> dict[str, Any]:
     """Sign up, import a small file against the starter template, launch it and wait."""
     await api.request(
@@ -356,8 +414,11 @@ async def send_small_batch(api: OperatorApi, csv_text: str) -> dict[str, Any]:
     created = await api.request("POST", "/imports", 201, data=form)
     import_path = f"/imports/{created['id']}"
     await api.request("PUT", import_path + "/mapping", json={"template_version_id": version["id"]})
-    await api.request("POST", import_path + "/validate")
-    batch = await api.request("POST", import_path + "/stage", 201, json={"name": "Small"})
+    await api.request("POST", import_path + "/validate", 202)
+    await wait_for_import(api, import_path, "validated")
+    await api.request("POST", import_path + "/stage", 202, json={"name": "Small"})
+    staged = await wait_for_import(api, import_path, "staged")
+    batch = await api.request("GET", f"/batches/{staged['batch_id']}")
     await api.request("POST", f"/batches/{batch['id']}/launch")
 
     deadline = time.monotonic() + SEND_TIMEOUT_MS / 1000

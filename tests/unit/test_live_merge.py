@@ -35,10 +35,26 @@ def test_merge_keeps_unknown_events() -> None:
     pending: dict[tuple[str, str], Event] = {}
 
     merge_events(
-        pending, [{"type": "import.progress", "rows": 1}, {"type": "import.progress", "rows": 2}]
+        pending, [{"type": "import.finished", "rows": 1}, {"type": "import.finished", "rows": 2}]
     )
 
     assert len(pending) == 2
+
+
+def test_merge_keeps_newest_progress_per_import() -> None:
+    pending: dict[tuple[str, str], Event] = {}
+
+    merge_events(
+        pending,
+        [
+            {"type": "import.progress", "import_id": "i1", "rows_read": 5000},
+            {"type": "import.progress", "import_id": "i2", "rows_read": 100},
+            {"type": "import.progress", "import_id": "i1", "rows_read": 10000},
+        ],
+    )
+
+    rows = {event["import_id"]: event["rows_read"] for event in pending.values()}
+    assert rows == {"i1": 10000, "i2": 100}
 
 
 def test_loopback_origin_allows_every_loopback_spelling() -> None:

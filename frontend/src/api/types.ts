@@ -127,7 +127,39 @@ export interface RenderedMessage {
 
 // Imports
 
-export type ImportStatus = 'uploaded' | 'mapped' | 'validated' | 'staged';
+export type ImportStatus =
+  'uploaded' | 'mapped' | 'validating' | 'validated' | 'staging' | 'staged' | 'failed' | 'cancelled';
+
+/** The background job of an import: validation, then staging. */
+export type ImportPhase = 'validating' | 'staging';
+
+/** Counts of a running (or the last) import job. `bytes_read` stays 0 for spreadsheets. */
+export interface ImportProgress {
+  phase: ImportPhase;
+  rows_read: number;
+  valid: number;
+  invalid: number;
+  bytes_read: number;
+  size_bytes: number;
+  /** Recipients written during staging. */
+  staged: number;
+}
+
+export interface PresetRef {
+  id: Uuid;
+  name: string;
+}
+
+/** A saved mapping, suggested again for files with the same column headers. */
+export interface MappingPreset {
+  id: Uuid;
+  name: string;
+  columns: string[];
+  /** Merge field to column header, null for a field left unmapped. */
+  mapping: Record<string, string | null>;
+  keep_unmapped: boolean;
+  created_at: IsoDateTime;
+}
 
 export type RowErrorReason = 'invalid_email' | 'missing_required' | 'duplicate';
 
@@ -175,6 +207,15 @@ export interface ImportFile {
   validation: Validation | null;
   batch_id: Uuid | null;
   created_at: IsoDateTime;
+  progress: ImportProgress | null;
+  /** Why the last job failed, with the fix; empty unless status is `failed`. */
+  error: string;
+  /** Whether columns mapped to no field are stored as contact attributes when staging. */
+  keep_unmapped: boolean;
+  /** The saved preset the suggested mapping came from. */
+  preset: PresetRef | null;
+  /** The earlier import of the same columns whose mapping was suggested. */
+  reused_from: Uuid | null;
   // NOTE: docs/api.md lists no sample rows on an Import. The upload step shows these when
   // the backend sends them (cells in column order) and shows the headers alone otherwise.
   sample_rows?: string[][];
@@ -186,6 +227,7 @@ export interface MappingUpdate {
   sheet?: string;
   header_row?: number;
   encoding?: string;
+  keep_unmapped?: boolean;
 }
 
 // Contacts
@@ -391,4 +433,26 @@ export interface BatchProgressEvent {
   throttled_until?: string | null;
 }
 
-export type LiveEvent = RecipientUpdatedEvent | BatchProgressEvent;
+export interface ImportProgressEvent {
+  type: 'import.progress';
+  import_id: Uuid;
+  status: ImportStatus;
+  phase: ImportPhase;
+  rows_read: number;
+  valid: number;
+  invalid: number;
+  bytes_read: number;
+  size_bytes: number;
+  staged: number;
+}
+
+/** The last event of an import job. */
+export interface ImportFinishedEvent {
+  type: 'import.finished';
+  import_id: Uuid;
+  status: 'validated' | 'staged' | 'failed' | 'cancelled';
+  error: string;
+  batch_id: Uuid | null;
+}
+
+export type LiveEvent = RecipientUpdatedEvent | BatchProgressEvent | ImportProgressEvent | ImportFinishedEvent;

@@ -1,8 +1,10 @@
 import { QueryClient } from '@tanstack/react-query';
 import { describe, expect, it } from 'vitest';
 
-import type { Batch, RecipientCounts, Recipient } from '../api/types';
+import type { Batch, ImportFile, RecipientCounts, Recipient } from '../api/types';
 import { batchKeys, type BatchPages, type RecipientPages } from '../features/batches/api';
+import { importKeys } from '../features/imports/api';
+import { finishedEvent, importFile, progressEvent } from '../features/imports/testImport';
 import { LiveCacheUpdater } from './cache';
 
 function counts(values: Partial<RecipientCounts>): RecipientCounts {
@@ -135,5 +137,38 @@ describe('LiveCacheUpdater', () => {
 
     expect(client.getQueryData<Batch>(batchKeys.detail('b1'))?.status).toBe('completed');
     expect(client.getQueryState(batchKeys.detail('b1'))?.isInvalidated).toBe(true);
+  });
+});
+
+describe('LiveCacheUpdater with import events', () => {
+  it('writes progress into the cached running import', () => {
+    const client = new QueryClient();
+    client.setQueryData(importKeys.detail('imp-1'), importFile({ status: 'validating' }));
+
+    new LiveCacheUpdater(client).apply(progressEvent({ rows_read: 12, valid: 11, invalid: 1 }));
+
+    const cached = client.getQueryData<ImportFile>(importKeys.detail('imp-1'));
+    expect(cached?.progress).toMatchObject({ rows_read: 12, valid: 11, invalid: 1 });
+  });
+
+  it('writes the end of the job and reloads the import', () => {
+    const client = new QueryClient();
+    client.setQueryData(importKeys.detail('imp-1'), importFile({ status: 'staging' }));
+
+    new LiveCacheUpdater(client).apply(finishedEvent({ status: 'staged', batch_id: 'bat-1' }));
+
+    const cached = client.getQueryData<ImportFile>(importKeys.detail('imp-1'));
+    expect(cached?.status).toBe('staged');
+    expect(cached?.batch_id).toBe('bat-1');
+    expect(client.getQueryState(importKeys.detail('imp-1'))?.isInvalidated).toBe(true);
+  });
+
+  it('marks import queries stale on reconnect', () => {
+    const client = new QueryClient();
+    client.setQueryData(importKeys.detail('imp-1'), importFile({ status: 'validating' }));
+
+    new LiveCacheUpdater(client).refetchSnapshots();
+
+    expect(client.getQueryState(importKeys.detail('imp-1'))?.isInvalidated).toBe(true);
   });
 });

@@ -1,7 +1,17 @@
 import type { QueryClient } from '@tanstack/react-query';
 
-import type { Batch, BatchProgressEvent, LiveEvent, RecipientUpdatedEvent } from '../api/types';
+import type {
+  Batch,
+  BatchProgressEvent,
+  ImportFile,
+  ImportFinishedEvent,
+  ImportProgressEvent,
+  LiveEvent,
+  RecipientUpdatedEvent,
+} from '../api/types';
 import { batchKeys, type BatchPages, type BatchSummary, type RecipientPages } from '../features/batches/api';
+import { importKeys } from '../features/imports/api';
+import { applyImportFinished, applyImportProgress } from '../features/imports/progress';
 import { applyBatchProgress, applyBatchProgressToPage, applyRecipientUpdateToPage } from './reducer';
 
 /** Writes one live event into the TanStack Query caches of the batch pages. */
@@ -15,16 +25,49 @@ export class LiveCacheUpdater {
   }
 
   apply(event: LiveEvent): void {
-    if (event.type === 'batch.progress') {
-      this.applyProgress(event);
-    } else {
-      this.applyRecipient(event);
+    switch (event.type) {
+      case 'batch.progress':
+        this.applyProgress(event);
+        break;
+      case 'recipient.updated':
+        this.applyRecipient(event);
+        break;
+      case 'import.progress':
+        this.applyImportProgress(event);
+        break;
+      case 'import.finished':
+        this.applyImportFinished(event);
+        break;
     }
   }
 
-  /** Refetches every batch snapshot; called on each (re)connect, before events apply to them. */
+  /** Refetches every batch and import snapshot; called on each (re)connect, before events apply to them. */
   refetchSnapshots(): void {
     void this.queryClient.invalidateQueries({ queryKey: batchKeys.all });
+    void this.queryClient.invalidateQueries({ queryKey: importKeys.all });
+  }
+
+  private applyImportProgress(event: ImportProgressEvent): void {
+    this.queryClient.setQueryData<ImportFile>(importKeys.detail(event.import_id), (imported) =>
+      imported === undefined ? imported : applyImportProgress(imported, event),
+    );
+  }
+
+  /** Writes the end state, then reloads the import, its results and what staging created. */
+  private applyImportFinished(event: ImportFinishedEvent): void {
+    const id = event.import_id;
+    this.queryClient.setQueryData<ImportFile>(importKeys.detail(id), (imported) =>
+      imported === undefined ? imported : applyImportFinished(imported, event),
+    );
+    void this.queryClient.invalidateQueries({ queryKey: importKeys.detail(id) });
+    if (event.status === 'validated') {
+      void this.queryClient.invalidateQueries({ queryKey: importKeys.validation(id) });
+      void this.queryClient.invalidateQueries({ queryKey: importKeys.errors(id) });
+    }
+    if (event.status === 'staged') {
+      void this.queryClient.invalidateQueries({ queryKey: batchKeys.all });
+    }
+    void this.queryClient.invalidateQueries({ queryKey: ['activity'] });
   }
 
   private applyProgress(event: BatchProgressEvent): void {

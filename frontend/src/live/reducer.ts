@@ -12,6 +12,7 @@ import type {
 } from '../api/types';
 import { RECIPIENT_STATES } from '../api/types';
 import { finishedCount } from '../lib/progress';
+import { parseImportEvent, reduceImportEvent, type LiveImportState } from './imports';
 
 export type ConnectionStatus = 'idle' | 'connecting' | 'open' | 'reconnecting';
 
@@ -28,11 +29,16 @@ export interface LiveState {
   /** Number of times the socket has opened; every open after the first is a reconnect. */
   opens: number;
   batches: Record<string, LiveBatchState>;
+  imports: Record<string, LiveImportState>;
 }
 
-export type LiveAction = { type: 'connection'; status: ConnectionStatus } | { type: 'event'; event: LiveEvent };
+export type LiveAction =
+  | { type: 'connection'; status: ConnectionStatus }
+  | { type: 'event'; event: LiveEvent }
+  /** Forgets an import's job state when the operator starts a new job for it. */
+  | { type: 'import.reset'; importId: string };
 
-export const initialLiveState: LiveState = { connection: 'idle', opens: 0, batches: {} };
+export const initialLiveState: LiveState = { connection: 'idle', opens: 0, batches: {}, imports: {} };
 
 export function liveReducer(state: LiveState, action: LiveAction): LiveState {
   if (action.type === 'connection') {
@@ -43,7 +49,20 @@ export function liveReducer(state: LiveState, action: LiveAction): LiveState {
     return { ...state, connection: action.status, opens };
   }
 
+  if (action.type === 'import.reset') {
+    if (!(action.importId in state.imports)) {
+      return state;
+    }
+    const { [action.importId]: _forgotten, ...imports } = state.imports;
+    return { ...state, imports };
+  }
+
   const { event } = action;
+  if (event.type === 'import.progress' || event.type === 'import.finished') {
+    const before = state.imports[event.import_id];
+    const after = reduceImportEvent(before, event);
+    return after === before ? state : { ...state, imports: { ...state.imports, [event.import_id]: after } };
+  }
   if (event.type !== 'batch.progress') {
     return state;
   }
@@ -99,6 +118,9 @@ export function parseLiveFrame(text: string): LiveEvent[] {
 
 /** Reads one decoded event. Returns null for an unknown type or shape. */
 export function parseLiveEvent(data: unknown): LiveEvent | null {
+  if (isRecord(data) && (data.type === 'import.progress' || data.type === 'import.finished')) {
+    return parseImportEvent(data);
+  }
   if (!isRecord(data) || typeof data.batch_id !== 'string') {
     return null;
   }

@@ -1,7 +1,9 @@
 import { keepPreviousData, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 
 import { api } from '../../api';
-import type { Batch, ImportFile, MappingUpdate, NumberedPage, RowError, Validation } from '../../api/types';
+import type { ImportFile, MappingPreset, MappingUpdate, NumberedPage, RowError, Validation } from '../../api/types';
+import type { ConnectionStatus } from '../../live/reducer';
+import { pollInterval } from './progress';
 
 export const ERRORS_PAGE_SIZE = 50;
 
@@ -10,13 +12,32 @@ export const importKeys = {
   detail: (id: string) => ['imports', id] as const,
   errors: (id: string) => ['imports', id, 'errors'] as const,
   errorPage: (id: string, page: number, reason: string) => ['imports', id, 'errors', page, reason] as const,
+  validation: (id: string) => ['imports', id, 'validation'] as const,
 };
 
-export function useImport(id: string | null) {
+export const presetKeys = {
+  all: ['mapping-presets'] as const,
+};
+
+/**
+ * Loads an import. While its job runs and the live socket is not open (`connection`), it is
+ * fetched again every 2 s, so progress and the end of the job still show.
+ */
+export function useImport(id: string | null, connection: ConnectionStatus = 'open') {
   return useQuery({
     queryKey: importKeys.detail(id ?? ''),
     queryFn: ({ signal }) => api.get<ImportFile>(`/imports/${id}`, undefined, signal),
     enabled: id !== null,
+    refetchInterval: (query) => pollInterval(query.state.data?.status, connection),
+  });
+}
+
+/** Loads the validation result, which the server has once the import is validated. */
+export function useImportValidation(id: string, enabled: boolean) {
+  return useQuery({
+    queryKey: importKeys.validation(id),
+    queryFn: ({ signal }) => api.get<Validation>(`/imports/${id}/validation`, undefined, signal),
+    enabled,
   });
 }
 
@@ -40,19 +61,31 @@ export function useUpdateMapping(id: string) {
   });
 }
 
-export function useValidateImport(id: string) {
+/**
+ * Starts a background job: validation, staging (with the batch name), or a cancel. The
+ * response is the import, status `validating` or `staging` (or `cancelled`). `beforeStart`
+ * runs first, so live events of the new job are not mixed with those of an earlier one.
+ */
+function useImportJob<Variables>(
+  id: string,
+  request: (variables: Variables) => Promise<ImportFile>,
+  beforeStart?: () => void,
+) {
   const queryClient = useQueryClient();
   return useMutation({
-    mutationFn: () => api.post<Validation>(`/imports/${id}/validate`),
-    onSuccess: (validation) => {
-      queryClient.setQueryData<ImportFile>(importKeys.detail(id), (imported) =>
-        imported === undefined ? imported : { ...imported, status: 'validated', validation },
-      );
+    onMutate: () => beforeStart?.(),
+    mutationFn: request,
+    onSuccess: (imported) => {
+      queryClient.setQueryData(importKeys.detail(id), imported);
+      // The job may have moved on while the response was on its way.
       void queryClient.invalidateQueries({ queryKey: importKeys.detail(id) });
-      void queryClient.invalidateQueries({ queryKey: importKeys.errors(id) });
       void queryClient.invalidateQueries({ queryKey: ['activity'] });
     },
   });
+}
+
+export function useValidateImport(id: string, beforeStart?: () => void) {
+  return useImportJob<void>(id, () => api.post<ImportFile>(`/imports/${id}/validate`), beforeStart);
 }
 
 export function useImportErrors(id: string, page: number, reason: string) {
@@ -70,15 +103,36 @@ export function errorReportUrl(id: string, reason: string): string {
   return `/api/v1/imports/${id}/errors.csv${query}`;
 }
 
-export function useStageImport(id: string) {
+export function useStageImport(id: string, beforeStart?: () => void) {
+  return useImportJob<string>(id, (name) => api.post<ImportFile>(`/imports/${id}/stage`, { name }), beforeStart);
+}
+
+export function useCancelImport(id: string) {
+  return useImportJob<void>(id, () => api.post<ImportFile>(`/imports/${id}/cancel`));
+}
+
+// Mapping presets
+
+export function useMappingPresets() {
+  return useQuery({
+    queryKey: presetKeys.all,
+    queryFn: ({ signal }) => api.get<{ items: MappingPreset[] }>('/mapping-presets', undefined, signal),
+    select: (data) => data.items,
+  });
+}
+
+export function useSavePreset() {
   const queryClient = useQueryClient();
   return useMutation({
-    mutationFn: (name: string) => api.post<Batch>(`/imports/${id}/stage`, { name }),
-    onSuccess: (batch) => {
-      queryClient.setQueryData(['batches', 'detail', batch.id], batch);
-      void queryClient.invalidateQueries({ queryKey: importKeys.detail(id) });
-      void queryClient.invalidateQueries({ queryKey: ['batches'] });
-      void queryClient.invalidateQueries({ queryKey: ['activity'] });
-    },
+    mutationFn: (body: { name: string; import_id: string }) => api.post<MappingPreset>('/mapping-presets', body),
+    onSuccess: () => void queryClient.invalidateQueries({ queryKey: presetKeys.all }),
+  });
+}
+
+export function useDeletePreset() {
+  const queryClient = useQueryClient();
+  return useMutation({
+    mutationFn: (id: string) => api.delete<void>(`/mapping-presets/${id}`),
+    onSuccess: () => void queryClient.invalidateQueries({ queryKey: presetKeys.all }),
   });
 }

@@ -1,37 +1,53 @@
 import { useState } from 'react';
 import { useSearchParams } from 'react-router';
 
-import type { ImportFile, ImportStatus } from '../../../api/types';
+import type { ImportFile } from '../../../api/types';
 import { PageHeader } from '../../../components/layout/PageHeader';
 import { Button, ErrorNotice, Spinner } from '../../../components/ui';
+import { useLiveStatus } from '../../../live/hooks';
 import { useImport } from '../api';
+import { lastPhase } from '../progress';
 import { MappingStep } from './MappingStep';
 import { StageStep } from './StageStep';
 import { Stepper, type StepId } from './Stepper';
 import { UploadStep } from './UploadStep';
 import { ValidateStep } from './ValidateStep';
 
-const STEP_BY_STATUS: Record<ImportStatus, StepId> = {
-  uploaded: 'upload',
-  mapped: 'map',
-  validated: 'validate',
-  staged: 'stage',
-};
+/** Returns the step that shows an import in its current status. */
+export function stepOfImport(imported: ImportFile): StepId {
+  switch (imported.status) {
+    case 'uploaded':
+      return 'upload';
+    case 'mapped':
+      return 'map';
+    case 'validating':
+    case 'validated':
+      return 'validate';
+    case 'staging':
+    case 'staged':
+      return 'stage';
+    case 'failed':
+    case 'cancelled':
+      return lastPhase(imported) === 'staging' ? 'stage' : 'validate';
+  }
+}
 
-function reachableSteps(imported: ImportFile | undefined): Set<StepId> {
+/** Returns the steps the operator may open; a running staging or a staged import shows only its batch. */
+export function reachableSteps(imported: ImportFile | undefined): Set<StepId> {
   const steps = new Set<StepId>(['upload']);
   if (imported === undefined) {
     return steps;
   }
-  if (imported.status === 'staged') {
+  if (imported.status === 'staged' || imported.status === 'staging') {
     return new Set(['stage']);
   }
   steps.add('map');
-  if (imported.validation !== null) {
+  const validationJob = imported.status === 'validating' || stepOfImport(imported) === 'validate';
+  if (imported.validation !== null || validationJob) {
     steps.add('validate');
-    if (imported.validation.valid_rows > 0) {
-      steps.add('stage');
-    }
+  }
+  if (imported.validation !== null && imported.validation.valid_rows > 0 && imported.status !== 'validating') {
+    steps.add('stage');
   }
   return steps;
 }
@@ -40,12 +56,12 @@ function reachableSteps(imported: ImportFile | undefined): Set<StepId> {
 export function ImportWizardPage() {
   const [searchParams, setSearchParams] = useSearchParams();
   const importId = searchParams.get('import');
-  const imported = useImport(importId);
+  const imported = useImport(importId, useLiveStatus());
   const [pickedStep, setPickedStep] = useState<StepId | null>(null);
 
   const data = imported.data;
   const reachable = reachableSteps(data);
-  const derivedStep = data === undefined ? 'upload' : STEP_BY_STATUS[data.status];
+  const derivedStep = data === undefined ? 'upload' : stepOfImport(data);
   const step = pickedStep !== null && reachable.has(pickedStep) ? pickedStep : derivedStep;
 
   function startOver() {

@@ -2,11 +2,13 @@ import { useState } from 'react';
 import { Link } from 'react-router';
 
 import type { ColumnMapping, ImportFile, MappingUpdate, TemplateVersion } from '../../../api/types';
-import { Button, Card, ErrorNotice, SelectField, Spinner, TextField } from '../../../components/ui';
+import { Button, Card, ErrorNotice, SelectField, Spinner, TextField, Toggle } from '../../../components/ui';
+import { useResetLiveImport } from '../../../live/hooks';
 import { useTemplates, useTemplateVersions } from '../../templates/api';
 import { useUpdateMapping, useValidateImport } from '../api';
 import { columnNames, columnSamples, initialMapping, mappingProblems } from '../mapping';
 import { MappingEditor } from './MappingEditor';
+import { PresetsCard, SavePresetForm } from './Presets';
 
 const ENCODINGS = ['utf-8', 'utf-8-sig', 'utf-16', 'cp1252', 'iso-8859-1', 'iso-8859-15', 'mac_roman'];
 
@@ -99,6 +101,8 @@ export function MappingStep({ imported, onValidated }: MappingStepProps) {
       ) : (
         templateId !== '' && versions.isPending && <Spinner label="Loading versions…" />
       )}
+      {imported.mapping !== null && <SavePresetForm imported={imported} />}
+      <PresetsCard />
     </div>
   );
 }
@@ -111,8 +115,10 @@ interface ColumnsCardProps {
 
 function ColumnsCard({ imported, version, onValidated }: ColumnsCardProps) {
   const updateMapping = useUpdateMapping(imported.id);
-  const validate = useValidateImport(imported.id);
+  const resetLive = useResetLiveImport();
+  const validate = useValidateImport(imported.id, () => resetLive(imported.id));
   const [edits, setEdits] = useState<ColumnMapping | null>(null);
+  const [keepUnmapped, setKeepUnmapped] = useState(imported.keep_unmapped);
   const [options, setOptions] = useState<FileOptions>(() => fileOptionsOf(imported));
 
   const columns = columnNames(imported);
@@ -126,6 +132,7 @@ function ColumnsCard({ imported, version, onValidated }: ColumnsCardProps) {
     return {
       template_version_id: version.id,
       mapping,
+      keep_unmapped: keepUnmapped,
       header_row: options.headerRow,
       ...(options.sheet !== null ? { sheet: options.sheet } : {}),
       ...(options.encoding !== null ? { encoding: options.encoding } : {}),
@@ -164,6 +171,7 @@ function ColumnsCard({ imported, version, onValidated }: ColumnsCardProps) {
           </Button>
         </div>
       )}
+      <SuggestionSource imported={imported} />
       <MappingEditor
         columns={columns}
         fields={version.fields}
@@ -171,6 +179,13 @@ function ColumnsCard({ imported, version, onValidated }: ColumnsCardProps) {
         samples={columnSamples(imported)}
         onChange={setEdits}
         disabled={busy}
+      />
+      <Toggle
+        label="Keep other columns as contact attributes"
+        checked={keepUnmapped}
+        onChange={setKeepUnmapped}
+        disabled={busy}
+        hint="Columns mapped to no field are stored on each contact under their header when the batch is staged."
       />
       {problems.length > 0 && (
         <ul className="notice notice--warning problem-list" aria-label="Mapping problems">
@@ -193,6 +208,28 @@ function ColumnsCard({ imported, version, onValidated }: ColumnsCardProps) {
       </div>
     </Card>
   );
+}
+
+/** Says where the suggested mapping came from, while the operator has not confirmed one. */
+export function SuggestionSource({ imported }: { imported: ImportFile }) {
+  if (imported.mapping !== null) {
+    return null;
+  }
+  if (imported.preset !== null) {
+    return (
+      <p className="notice notice--info" data-testid="mapping-source">
+        Mapping from preset '{imported.preset.name}'
+      </p>
+    );
+  }
+  if (imported.reused_from !== null) {
+    return (
+      <p className="notice notice--info" data-testid="mapping-source">
+        Mapping reused from your earlier upload of the same columns
+      </p>
+    );
+  }
+  return null;
 }
 
 interface FileOptionsFormProps {

@@ -6,7 +6,10 @@ import type { Batch, ImportFile } from '../../../api/types';
 import { Button, Card, ErrorNotice, Spinner, TextField, useToast } from '../../../components/ui';
 import { formatNumber } from '../../../lib/format';
 import { useBatch, useLaunchBatch } from '../../batches/api';
+import { useResetLiveImport } from '../../../live/hooks';
 import { useStageImport } from '../api';
+import { jobState, lastPhase } from '../progress';
+import { ImportJobProgress, JobStoppedNotice } from './ImportJob';
 
 function defaultBatchName(imported: ImportFile): string {
   const base = imported.filename.replace(/\.[^.]+$/, '');
@@ -18,25 +21,28 @@ export function StageStep({ imported, onBack }: { imported: ImportFile; onBack: 
   if (imported.batch_id !== null) {
     return <StagedBatch batchId={imported.batch_id} />;
   }
+  if (imported.status === 'staging') {
+    return <ImportJobProgress imported={imported} />;
+  }
   return <StageForm imported={imported} onBack={onBack} />;
 }
 
 function StageForm({ imported, onBack }: { imported: ImportFile; onBack: () => void }) {
-  const stage = useStageImport(imported.id);
+  const resetLive = useResetLiveImport();
+  const stage = useStageImport(imported.id, () => resetLive(imported.id));
   const [name, setName] = useState(() => defaultBatchName(imported));
+  const state = jobState(imported.status);
+  const stopped = (state === 'failed' || state === 'cancelled') && lastPhase(imported) === 'staging';
 
   function submit(event: FormEvent<HTMLFormElement>) {
     event.preventDefault();
     stage.mutate(name.trim());
   }
 
-  if (stage.data !== undefined) {
-    return <LaunchPanel batch={stage.data} />;
-  }
-
   return (
     <Card title="Stage a batch">
       <form className="form" onSubmit={submit}>
+        {stopped && <JobStoppedNotice imported={imported} phase="staging" />}
         <p className="muted">
           Staging locks the template version and the sender, and creates one recipient per valid row
           {imported.validation ? ` (${formatNumber(imported.validation.valid_rows)})` : ''}. Nothing is sent until you
@@ -47,7 +53,7 @@ function StageForm({ imported, onBack }: { imported: ImportFile; onBack: () => v
         <div className="button-row">
           <Button onClick={onBack}>Back to validation</Button>
           <Button type="submit" variant="primary" busy={stage.isPending} disabled={name.trim() === ''}>
-            Stage batch
+            {stopped ? 'Run again' : 'Stage batch'}
           </Button>
         </div>
       </form>

@@ -39,6 +39,11 @@ function importFile(result: Validation): ImportFile {
     validation: result,
     batch_id: null,
     created_at: '2026-01-01T00:00:00Z',
+    progress: null,
+    error: '',
+    keep_unmapped: false,
+    preset: null,
+    reused_from: null,
   };
 }
 

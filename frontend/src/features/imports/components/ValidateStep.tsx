@@ -14,7 +14,11 @@ import {
   type Column,
 } from '../../../components/ui';
 import { formatNumber } from '../../../lib/format';
-import { ERRORS_PAGE_SIZE, errorReportUrl, useImportErrors } from '../api';
+import { useResetLiveImport } from '../../../live/hooks';
+import { ERRORS_PAGE_SIZE, errorReportUrl, useImportErrors, useImportValidation, useValidateImport } from '../api';
+import { jobState } from '../progress';
+import { ImportJobProgress, JobStoppedNotice } from './ImportJob';
+import { SavePresetForm } from './Presets';
 
 const REASON_LABELS: Record<string, string> = {
   invalid_email: 'Invalid email',
@@ -47,12 +51,25 @@ interface ValidateStepProps {
   onContinue: () => void;
 }
 
+const HAS_RESULT: ReadonlySet<string> = new Set(['validated', 'staging', 'staged']);
+
 export function ValidateStep({ imported, onBack, onContinue }: ValidateStepProps) {
-  const validation = imported.validation;
+  const state = jobState(imported.status);
+  // The import carries its validation; GET /validation is asked only when it does not.
+  const fetched = useImportValidation(imported.id, imported.validation === null && HAS_RESULT.has(imported.status));
+  const validation = imported.validation ?? fetched.data ?? null;
+
+  if (state === 'running') {
+    return <ImportJobProgress imported={imported} />;
+  }
+  if (state === 'failed' || state === 'cancelled') {
+    return <ValidationStopped imported={imported} onBack={onBack} />;
+  }
   if (validation === null) {
     return (
       <Card title="Validation">
         <p>This import has not been validated with its current mapping.</p>
+        <ErrorNotice title="Cannot load the validation result." error={fetched.error} />
         <Button onClick={onBack}>Back to mapping</Button>
       </Card>
     );
@@ -63,6 +80,7 @@ export function ValidateStep({ imported, onBack, onContinue }: ValidateStepProps
       <Card title="Rows with problems">
         <RowErrors importId={imported.id} validation={validation} />
       </Card>
+      {imported.mapping !== null && <SavePresetForm imported={imported} />}
       <div className="button-row">
         <Button onClick={onBack}>Back to mapping</Button>
         <Button variant="primary" onClick={onContinue} disabled={validation.valid_rows === 0}>
@@ -73,6 +91,25 @@ export function ValidateStep({ imported, onBack, onContinue }: ValidateStepProps
         )}
       </div>
     </div>
+  );
+}
+
+function ValidationStopped({ imported, onBack }: { imported: ImportFile; onBack: () => void }) {
+  const resetLive = useResetLiveImport();
+  const validate = useValidateImport(imported.id, () => resetLive(imported.id));
+  return (
+    <Card title="Validation">
+      <div className="stack">
+        <JobStoppedNotice imported={imported} phase="validating" />
+        <ErrorNotice title="Validation did not start." error={validate.error} />
+        <div className="button-row">
+          <Button onClick={onBack}>Back to mapping</Button>
+          <Button variant="primary" busy={validate.isPending} onClick={() => validate.mutate()}>
+            Run again
+          </Button>
+        </div>
+      </div>
+    </Card>
   );
 }
 
