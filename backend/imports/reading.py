@@ -590,15 +590,47 @@ def _sheet_rows(sheet: python_calamine.CalamineSheet, first_batch: int) -> Itera
     if height == 0:
         return
 
-    # skip_empty_area=False keeps leading empty rows and columns, so positions match the sheet.
+    # skip_empty_area=False keeps leading empty rows and columns, so positions match the sheet
+    # and the merged ranges, which calamine gives in sheet positions.
+    merged = _MergedCells(sheet.merged_cell_ranges or [])
     first = sheet.to_python(skip_empty_area=False, nrows=min(first_batch, height))
-    for row in first:
-        yield [format_cell(value) for value in row]
+    for number, row in enumerate(first):
+        yield merged.fill(number, [format_cell(value) for value in row])
 
     if height > len(first):
         rest = sheet.to_python(skip_empty_area=False)
-        for row in islice(rest, len(first), None):
-            yield [format_cell(value) for value in row]
+        for number, row in enumerate(islice(rest, len(first), None), start=len(first)):
+            yield merged.fill(number, [format_cell(value) for value in row])
+
+
+MergedRange = tuple[tuple[int, int], tuple[int, int]]
+
+
+class _MergedCells:
+    """Copies a merged range's value into every row it covers, as the spreadsheet shows it.
+
+    A spreadsheet stores a merged range's value only in its top-left cell, so without this a
+    company name merged over five rows would reach only the first of those contacts.
+    """
+
+    def __init__(self, ranges: list[MergedRange]) -> None:
+        self.pending = sorted(ranges, reverse=True)
+        self.active: list[tuple[int, int, str]] = []
+
+    def fill(self, row_number: int, row: list[str]) -> list[str]:
+        while self.pending and self.pending[-1][0][0] == row_number:
+            (_top, left), (bottom, _right) = self.pending.pop()
+            value = row[left] if left < len(row) else ""
+            self.active.append((bottom, left, value))
+        if not self.active:
+            return row
+        # Only the range's first column gets the value: a range merged across columns
+        # (first and last name over two columns) must not copy one field into another.
+        for _bottom, left, value in self.active:
+            if left < len(row):
+                row[left] = value
+        self.active = [entry for entry in self.active if entry[0] > row_number]
+        return row
 
 
 def format_cell(value: object) -> str:

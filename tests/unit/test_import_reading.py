@@ -647,3 +647,43 @@ def test_workbook_rows_past_analysis_batch(tmp_path: Path, monkeypatch: pytest.M
 )
 def test_format_cell(value: object, text: str) -> None:
     assert format_cell(value) == text
+
+
+def test_xlsx_merged_cells_fill_every_row(tmp_path: Path) -> None:
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    for row in [
+        ["Email", "Company", "City"],
+        ["a@example.com", "Acme", "Lyon"],
+        ["b@example.com", None, None],
+        ["c@example.com", None, "Oslo"],
+        ["d@example.com", "Beta", "Pune"],
+    ]:
+        sheet.append(row)
+    sheet.merge_cells("B2:B4")
+    sheet.merge_cells("C2:C3")
+    workbook.save(tmp_path / "merged.xlsx")
+    path = tmp_path / "merged.xlsx"
+
+    analysis = analyze_file(path, "merged.xlsx")
+
+    assert all_rows(path, analysis) == [
+        (2, ["a@example.com", "Acme", "Lyon"]),
+        (3, ["b@example.com", "Acme", "Lyon"]),
+        (4, ["c@example.com", "Acme", "Oslo"]),
+        (5, ["d@example.com", "Beta", "Pune"]),
+    ]
+
+
+def test_xlsx_merged_cells_keep_columns_apart(tmp_path: Path) -> None:
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    for row in [["Email", "First", "Last"], ["a@example.com", "Ana Silva", None]]:
+        sheet.append(row)
+    sheet.merge_cells("B2:C2")
+    workbook.save(tmp_path / "wide.xlsx")
+    path = tmp_path / "wide.xlsx"
+
+    analysis = analyze_file(path, "wide.xlsx")
+
+    assert all_rows(path, analysis) == [(2, ["a@example.com", "Ana Silva", ""])]
