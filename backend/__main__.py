@@ -1,4 +1,4 @@
-"""Command line: `python -m backend migrate` applies migrations; `serve` runs the API."""
+"""Command line: `migrate` applies migrations, `serve` runs the API, `create-account` adds one."""
 
 from __future__ import annotations
 
@@ -45,6 +45,44 @@ def serve(host: str | None, port: int | None) -> None:
     )
 
 
+def create_account(email: str, name: str) -> None:
+    """Create an account from the command line, even with ALLOW_SIGNUP=false."""
+    import asyncio
+    import getpass
+
+    from backend.auth.passwords import Passwords
+    from backend.auth.service import AuthService
+    from backend.core.config import load_settings
+    from backend.core.database import Database, create_engine
+    from backend.core.errors import AppError
+    from backend.core.ratelimit import MemoryWindowCounter
+
+    if sys.stdin.isatty():
+        password = getpass.getpass("Password (at least 10 characters): ")
+    else:
+        password = sys.stdin.readline().rstrip("\n")
+    settings = load_settings()
+
+    async def create() -> str:
+        database = Database(create_engine(settings))
+        passwords = Passwords(
+            time_cost=settings.argon2_time_cost, memory_kib=settings.argon2_memory_kib
+        )
+        try:
+            async with database.session() as session:
+                service = AuthService(session, settings, passwords, MemoryWindowCounter())
+                user = await service.create_account(email, password, name)
+                return user.email
+        finally:
+            await database.dispose()
+
+    try:
+        created = asyncio.run(create())
+    except AppError as error:
+        sys.exit(f"Could not create the account: {error}")
+    print(f"Created the account {created}; sign in with it on the dashboard.")
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m backend", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -52,10 +90,18 @@ def main(argv: list[str] | None = None) -> None:
     serve_parser = commands.add_parser("serve", help="run the API and the built dashboard")
     serve_parser.add_argument("--host", help="address to listen on (default: HOST)")
     serve_parser.add_argument("--port", type=int, help="port to listen on (default: PORT)")
+    account_parser = commands.add_parser(
+        "create-account",
+        help="create an account; the password is read from the terminal or standard input",
+    )
+    account_parser.add_argument("email", help="the account's email address")
+    account_parser.add_argument("--name", default="", help="the name shown in the dashboard")
     arguments = parser.parse_args(argv)
 
     if arguments.command == "migrate":
         migrate()
+    elif arguments.command == "create-account":
+        create_account(arguments.email, arguments.name)
     else:
         serve(arguments.host, arguments.port)
 

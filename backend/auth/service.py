@@ -21,6 +21,7 @@ from backend.core.config import Settings
 from backend.core.errors import (
     AuthenticationError,
     ConflictError,
+    PermissionDeniedError,
     RateLimitedError,
     ValidationError,
 )
@@ -73,6 +74,24 @@ class AuthService:
         self.failures = failures
 
     async def signup(self, email: str, password: str, name: str) -> tuple[User, IssuedTokens]:
+        """Create an account from the public sign-up form and sign it in."""
+        if not self.settings.allow_signup:
+            logger.warning("sign-up rejected: ALLOW_SIGNUP is false")
+            raise PermissionDeniedError(
+                "Sign-up is closed on this server. Ask its administrator to create an "
+                "account for you."
+            )
+        user = await self.create_account(email, password, name, commit=False)
+        tokens = await self._start_session(user, "")
+        record_activity(self.session, user.id, "signed_in", f"Account created for {user.email}.")
+        await self._commit_new_account(user.email)
+        logger.info("account created", extra={"account_id": str(user.id)})
+        return user, tokens
+
+    async def create_account(
+        self, email: str, password: str, name: str, *, commit: bool = True
+    ) -> User:
+        """Create an account with its settings and starter template, signed in nowhere."""
         email = normalize_account_email(email)
         self.passwords.check_strength(password)
         name = name.strip()
@@ -92,17 +111,19 @@ class AuthService:
         await self.session.flush()
         self.session.add(AccountSettings(account_id=user.id))
         await create_default_template(self.session, user.id)
-        tokens = await self._start_session(user, "")
-        record_activity(self.session, user.id, "signed_in", f"Account created for {email}.")
+        if commit:
+            await self._commit_new_account(email)
+        return user
+
+    async def _commit_new_account(self, email: str) -> None:
         try:
             await self.session.commit()
         except IntegrityError as error:
+            # Two sign-ups for one email at once: the unique index lets only one through.
             await self.session.rollback()
             raise ConflictError(
                 f"An account for {email} already exists; sign in instead.", field="email"
             ) from error
-        logger.info("account created", extra={"account_id": str(user.id)})
-        return user, tokens
 
     async def login(
         self, email: str, password: str, user_agent: str, client_address: str

@@ -53,6 +53,7 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
     argon2_memory_kib: int = 65536
     login_max_failures: int = 5
     login_failure_window_seconds: int = 900
+    allow_signup: bool = True
     log_level: str = "INFO"
 
     @property
