@@ -38,7 +38,8 @@ async def recover_interrupted_sends(
     recipient, no throttle and no recipient change for that long are restarted. That is
     how the periodic check separates a batch whose tasks died from one that is sending.
     A recipient waiting for a retry counts as a change until its not-before time, because
-    the batch's task sleeps until then. A running batch whose claims were handed back is
+    the batch's task sleeps until then. A restarted batch with every recipient final is
+    completed by its new task. A running batch whose claims were handed back is
     restarted in any case: its own task may have finished while the claims were out.
     """
     now = datetime.now(UTC)
@@ -53,18 +54,9 @@ async def recover_interrupted_sends(
         released = await session.execute(
             update(Recipient).where(stale).values(status="queued", lease_until=None, updated_at=now)
         )
-        candidates = (
-            select(Batch.id)
-            .where(Batch.status == "running")
-            .where(
-                select(Recipient.id)
-                .where(
-                    Recipient.batch_id == Batch.id,
-                    Recipient.status.in_(("queued", "processing")),
-                )
-                .exists()
-            )
-        )
+        # A running batch with nothing left to send is a candidate too: its task died after
+        # the last request and before marking it completed, and a new task completes it.
+        candidates = select(Batch.id).where(Batch.status == "running")
         if stalled_for is not None:
             quiet_since = now - stalled_for
             candidates = candidates.where(

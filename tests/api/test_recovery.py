@@ -159,3 +159,31 @@ async def test_periodic_check_leaves_active_batch(
     restarted = await recover_interrupted_sends(database, queue, stalled_for=timedelta(minutes=2))
 
     assert restarted == 0
+
+
+async def test_periodic_check_completes_finished_batch(
+    client: AsyncTestClient[Any], database: Database, queue: TaskQueue, worker: object
+) -> None:
+    # Every recipient was sent, but the task died before it marked the batch completed.
+    await signup(client)
+    batch = await stage_google_contacts(client, "Recovery")
+    quiet_since = datetime.now(UTC) - timedelta(minutes=10)
+    async with database.session() as session:
+        await session.execute(
+            update(Batch)
+            .where(Batch.id == UUID(batch["id"]))
+            .values(status="running", launched_at=quiet_since)
+        )
+        await session.execute(
+            update(Recipient)
+            .where(Recipient.batch_id == UUID(batch["id"]), Recipient.status == "staged")
+            .values(status="sent", sent_at=quiet_since, updated_at=quiet_since)
+        )
+        await session.commit()
+
+    restarted = await recover_interrupted_sends(database, queue, stalled_for=timedelta(minutes=2))
+    done = await wait_for_status(client, batch["id"], "completed")
+
+    assert restarted == 1
+    assert done["counts"]["sent"] == batch["counts"]["staged"]
+    assert done["completed_at"] is not None
