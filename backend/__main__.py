@@ -5,8 +5,73 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
+from urllib.parse import urlsplit, urlunsplit
+
+if TYPE_CHECKING:
+    from backend.core.config import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
+CHECK_TIMEOUT_SECONDS = 5.0
+
+
+def check_dependencies(settings: Settings) -> None:
+    """Exit with one line naming the setting to fix when the database or Redis is unreachable.
+
+    Without this, uvicorn prints a long traceback from the app's start-up instead.
+    """
+    import asyncio
+
+    from redis.asyncio import Redis
+    from sqlalchemy import make_url, text
+
+    from backend.core.database import create_engine
+
+    async def probe() -> str | None:
+        engine = create_engine(settings)
+        try:
+            async with asyncio.timeout(CHECK_TIMEOUT_SECONDS), engine.connect() as connection:
+                await connection.execute(text("SELECT 1"))
+        except Exception as error:
+            shown = make_url(settings.database_url).render_as_string(hide_password=True)
+            return (
+                f"Cannot reach the database at {shown} ({_describe(error)}). Start it, or fix "
+                "DATABASE_URL."
+            )
+        finally:
+            await engine.dispose()
+        if not settings.uses_redis:
+            return None
+        redis = Redis.from_url(settings.redis_url)
+        try:
+            async with asyncio.timeout(CHECK_TIMEOUT_SECONDS):
+                await redis.ping()
+        except Exception as error:
+            return (
+                f"Cannot reach Redis at {_hide_password(settings.redis_url)} "
+                f"({_describe(error)}). Start it, or fix REDIS_URL."
+            )
+        finally:
+            await redis.aclose()
+        return None
+
+    problem = asyncio.run(probe())
+    if problem is not None:
+        sys.exit(problem)
+
+
+def _describe(error: BaseException) -> str:
+    if isinstance(error, TimeoutError):
+        return f"no answer within {CHECK_TIMEOUT_SECONDS:.0f} s"
+    return f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
+
+
+def _hide_password(url: str) -> str:
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
+    return urlunsplit(parts._replace(netloc=netloc))
 
 
 def migrate() -> None:
@@ -18,6 +83,8 @@ def migrate() -> None:
     settings = load_settings()
     if settings.database_url.startswith("sqlite"):
         settings.data_path.mkdir(parents=True, exist_ok=True)
+    else:
+        check_dependencies(settings)
     config = Config(str(ROOT / "alembic.ini"))
     config.set_main_option("script_location", str(ROOT / "migrations"))
     config.attributes["database_url"] = settings.database_url
@@ -33,6 +100,7 @@ def serve(host: str | None, port: int | None) -> None:
         settings = resolve_secret_key(load_settings())
     except ConfigError as error:
         sys.exit(f"Configuration error: {error}")
+    check_dependencies(settings)
     print(f"CCA Campaign Manager on {settings.web_origin} (data in {settings.data_path.resolve()})")
     uvicorn.run(
         "backend.app:create_app",

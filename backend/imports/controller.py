@@ -120,6 +120,19 @@ def _version_id(raw: str | None) -> UUID | None:
         ) from error
 
 
+# The `reason` values of problem rows, in the order the validator checks them.
+ROW_ERROR_REASONS = ("invalid_email", "invalid_value", "missing_required", "duplicate")
+
+
+def _check_reason(reason: str | None) -> None:
+    if reason and reason not in ROW_ERROR_REASONS:
+        raise ValidationError(
+            f"'{reason}' is not a problem reason; use one of {', '.join(ROW_ERROR_REASONS)}, "
+            "or leave reason out for every problem row.",
+            field="reason",
+        )
+
+
 class ImportController(Controller):
     path = "/api/v1/imports"
     tags = ["imports"]
@@ -211,6 +224,7 @@ class ImportController(Controller):
                 f"(got {page} and {page_size}).",
                 field="page",
             )
+        _check_reason(reason)
         rows, total = await ImportService(db_session, services.settings, account.id).errors(
             import_id, page=page, page_size=page_size, reason=reason
         )
@@ -226,6 +240,7 @@ class ImportController(Controller):
         import_id: FromPath[UUID],
         reason: FromQuery[str | None] = None,
     ) -> Response[bytes]:
+        _check_reason(reason)
         report = await ImportService(db_session, services.settings, account.id).error_report(
             import_id, reason
         )

@@ -109,6 +109,18 @@ async def test_errors_csv_filters_by_reason(client: Client) -> None:
     assert all("is a duplicate of row" in row[-1] for row in rows)
 
 
+@pytest.mark.parametrize("route", ["errors", "errors.csv"])
+async def test_errors_reject_unknown_reason(client: Client, route: str) -> None:
+    await signup(client)
+    import_id = await validated_import(client, MAILCHIMP.name, MAILCHIMP.read_bytes())
+
+    response = await client.get(f"/api/v1/imports/{import_id}/{route}?reason=bogus")
+
+    assert response.status_code == 400, response.text
+    assert response.json()["field"] == "reason"
+    assert "'bogus' is not a problem reason" in response.json()["message"]
+
+
 async def test_errors_csv_neutralizes_formula_cells(client: Client) -> None:
     await signup(client)
     content = (

@@ -217,7 +217,10 @@ async def test_staging_batch_stays_hidden(client: Client, database: Database) ->
             break
         polls_while_staging += 1
         listed = (await client.get("/api/v1/batches")).json()["items"]
-        assert listed == []
+        # Staging may end between the two requests; only a list read while it ran counts.
+        still_staging = (await client.get(f"/api/v1/imports/{import_id}")).json()["status"]
+        if still_staging == "staging":
+            assert listed == []
         async with database.session() as session:
             hidden_ids.update(
                 await session.scalars(

@@ -29,8 +29,18 @@ export function fetchBatch(id: string, signal?: AbortSignal): Promise<Batch> {
   return api.get<Batch>(`/batches/${id}`, undefined, signal);
 }
 
+// Launches in flight by batch id. A double click sends a second launch before React has
+// disabled the button; that click gets the first request's result instead of a 409.
+const launching = new Map<string, Promise<Batch>>();
+
 export function launchBatch(id: string): Promise<Batch> {
-  return api.post<Batch>(`/batches/${id}/launch`);
+  const pending = launching.get(id);
+  if (pending !== undefined) {
+    return pending;
+  }
+  const request = api.post<Batch>(`/batches/${id}/launch`).finally(() => launching.delete(id));
+  launching.set(id, request);
+  return request;
 }
 
 export type BatchAction = 'pause' | 'resume' | 'cancel' | 'retry-failed';

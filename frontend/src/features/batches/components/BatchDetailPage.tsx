@@ -193,7 +193,9 @@ function DetailsCard({ batch }: { batch: Batch }) {
         <dt>Transport</dt>
         <dd data-testid="batch-transport">
           {batch.transport === 'outbox' ? (
-            <span className="text-warning">Local outbox: messages are written to data/outbox/, not sent</span>
+            <span className="text-warning">
+              Local outbox: messages are written to the outbox folder in DATA_DIR, not sent
+            </span>
           ) : (
             'Brevo'
           )}

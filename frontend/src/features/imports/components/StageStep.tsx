@@ -99,7 +99,9 @@ function LaunchPanel({ batch }: { batch: Batch }) {
         <dt>Transport</dt>
         <dd>
           {batch.transport === 'outbox' ? (
-            <span className="text-warning">Local outbox: messages are written to data/outbox/, not sent</span>
+            <span className="text-warning">
+              Local outbox: messages are written to the outbox folder in DATA_DIR, not sent
+            </span>
           ) : (
             'Brevo'
           )}

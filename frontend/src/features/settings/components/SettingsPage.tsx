@@ -73,8 +73,8 @@ function TransportCard({ settings }: { settings: Settings }) {
         </>
       ) : (
         <p>
-          <Badge tone="yellow">Local outbox</Badge> Messages are written to data/outbox/, not sent. Add a Brevo API key
-          below to send for real.
+          <Badge tone="yellow">Local outbox</Badge> Messages are written as .eml files to the outbox folder in DATA_DIR,
+          not sent. Add a Brevo API key below to send for real.
         </p>
       )}
     </Card>
