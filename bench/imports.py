@@ -8,8 +8,9 @@ against a fresh Postgres database, then drives the REST API as an operator would
 upload, confirm the suggested mapping, validate, stage. It samples both processes' memory
 the whole time. In the same run, a framework-free baseline reads the same file (csv module,
 or python-calamine for XLSX), checks each row with the same address parser, drops repeats
-and COPYs contacts and recipients into the same tables. Needs Postgres on 127.0.0.1:5432
-(BENCH_POSTGRES_ADMIN_URL) and Redis on 127.0.0.1:6379 (BENCH_REDIS_URL).
+and COPYs contacts (with the same name and attributes) and recipients into the same tables.
+Needs Postgres on 127.0.0.1:5432 (BENCH_POSTGRES_ADMIN_URL) and Redis on 127.0.0.1:6379
+(BENCH_REDIS_URL, database 11 by default). `--profile FILE` attaches py-spy to the worker.
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ import csv
 import json
 import os
 import random
+import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -33,7 +36,7 @@ from typing import Any
 import aiohttp
 import asyncpg
 import psutil
-from uuid_utils.compat import uuid7
+from uuid_utils import uuid7
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -44,15 +47,22 @@ from backend.imports.validation import parse_email  # noqa: E402
 ADMIN_URL = os.environ.get(
     "BENCH_POSTGRES_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
 )
-REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/0")
+# Not database 0: bench/delivery.py uses it, and its worker, in the same consumer group of the
+# same task stream, would take this benchmark's import jobs when both run at once.
+REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/11")
 DATABASE = "cca_bench_imports"
 SECRET_KEY = "bench-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz"
 OUTPUT = ROOT / "bench" / "output"
+# The product's DATA_DIR: this benchmark's own, because bench/delivery.py uses bench/output/data.
+DATA_DIR = OUTPUT / "imports-data"
 HEADERS = ["Email Address", "First Name", "Last Name", "Company", "Phone", "City", "Signup Date"]
 FIRST_NAMES = ["Jörg", "Ana", "Chloé", "Mei", "Oluwaseun", "Sven", "Priya", "Mateo", "Aoife"]
 LAST_NAMES = ["Müller", "Silva", "Dubois", "Wang", "Adeyemi", "Larsen", "Patel", "García"]
 CITIES = ["Berlin", "Lisbon", "Lyon", "Shanghai", "Lagos", "Oslo", "Pune", "Madrid", "Cork"]
 BASELINE_CHUNK = 10_000
+# Part of the generated files' names, changed whenever contact_rows() changes, so a file
+# written by an older generator is not reused.
+GENERATOR_VERSION = "g2"
 # A deadline against a hung run, not a measurement.
 STEP_DEADLINE_SECONDS = 1800
 
@@ -77,7 +87,9 @@ def contact_rows(count: int) -> Iterator[list[str]]:
         elif fault < 0.007:
             first = ""
         elif fault < 0.01 and number:
-            email = f"READER.{chosen.randrange(number)}@mail{number % 97}.example.com".lower()
+            # An earlier row's address in other letter case, which dedupe must catch.
+            repeated = chosen.randrange(number)
+            email = f"READER.{repeated}@MAIL{repeated % 97}.example.com"
         yield [
             email,
             first,
@@ -110,7 +122,7 @@ def write_xlsx(path: Path, rows: int) -> None:
 def contact_file(rows: int, file_format: str) -> Path:
     """Return the generated file for this size and format, writing it on first use."""
     OUTPUT.mkdir(parents=True, exist_ok=True)
-    path = OUTPUT / f"contacts-{rows}.{file_format}"
+    path = OUTPUT / f"contacts-{rows}-{GENERATOR_VERSION}.{file_format}"
     if not path.exists():
         print(f"writing {path.name}", flush=True)
         partial = path.with_suffix(".partial")
@@ -137,7 +149,7 @@ def product_environment(database_url: str) -> dict[str, str]:
         REDIS_URL=REDIS_URL,
         QUEUE_BACKEND="redis",
         SECRET_KEY=SECRET_KEY,
-        DATA_DIR=str(OUTPUT / "data"),
+        DATA_DIR=str(DATA_DIR),
         UPLOAD_MAX_MB="1000",
         LOG_LEVEL="WARNING",
     )
@@ -202,6 +214,22 @@ def start_processes(database_url: str, port: int) -> tuple[subprocess.Popen[byte
     return api, worker
 
 
+def start_profiler(worker: subprocess.Popen[bytes], profile: Path) -> subprocess.Popen[bytes]:
+    """Attach py-spy (pip install py-spy) to the worker process that runs the tasks.
+
+    It samples into raw collapsed stacks until interrupted.
+    """
+    deadline = time.monotonic() + 30
+    while not (children := psutil.Process(worker.pid).children()):
+        if time.monotonic() > deadline:
+            raise SystemExit("the taskiq worker started no worker process within 30 s")
+        time.sleep(0.2)
+    time.sleep(2)  # let the worker process finish starting
+    command = [str(ROOT / ".venv/bin/py-spy"), "record", "--format", "raw", "--rate", "200",
+               "--pid", str(children[0].pid), "-o", str(profile)]  # fmt: skip
+    return subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
 async def wait_until_up(http: aiohttp.ClientSession, base: str) -> None:
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
@@ -251,11 +279,12 @@ async def wait_for_import(
     raise SystemExit(f"the import did not reach {wanted} within {STEP_DEADLINE_SECONDS} s")
 
 
-async def run_product(path: Path, database_url: str) -> dict[str, float]:
+async def run_product(path: Path, database_url: str, profile: Path | None) -> dict[str, float]:
     """Time upload -> validated -> staged through the API; return seconds and peak memory."""
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     api, worker = start_processes(database_url, port)
+    profiler: subprocess.Popen[bytes] | None = None
     try:
         jar = aiohttp.CookieJar(unsafe=True)
         async with aiohttp.ClientSession(cookie_jar=jar) as http:
@@ -268,6 +297,8 @@ async def run_product(path: Path, database_url: str) -> dict[str, float]:
                 json={"email": "bench@example.com", "password": "bench password 1", "name": "B"},
             )
             templates: Any = await call(http, "GET", f"{base}/api/v1/templates", 200)
+            if profile is not None:
+                profiler = start_profiler(worker, profile)
             version_id = templates[0]["latest_version"]["id"]
             with (
                 PeakMemory(psutil.Process(api.pid)) as api_memory,
@@ -294,6 +325,9 @@ async def run_product(path: Path, database_url: str) -> dict[str, float]:
         for process in (api, worker):
             process.terminate()
             process.wait(timeout=30)
+        if profiler is not None:
+            profiler.send_signal(signal.SIGINT)
+            profiler.wait(timeout=60)
     print(f"  product counts: {validation.get('counts', validation)}", flush=True)
     if not staged.get("batch_id"):
         raise SystemExit("staging finished without a batch")
@@ -363,11 +397,16 @@ async def run_baseline(path: Path, database_url: str) -> tuple[float, int]:
         if not first_name or key in seen:
             continue
         seen.add(key)
+        # The same contact name and attributes as the product writes for this mapping.
+        last_name = row[2].strip()
+        name = f"{first_name} {last_name}" if last_name else first_name
+        attributes = {"first_name": first_name, "last_name": last_name}
         contact_id = uuid7()
         contacts.append(
-            (contact_id, account_id, address, key, "", "{}", "subscribed", "", 0, now, now)
-        )
-        fields = json.dumps({"email": address, "first_name": first_name, "last_name": row[2]})
+            (contact_id, account_id, address, key, name, json.dumps(attributes), "subscribed",
+             "", 0, now, now)
+        )  # fmt: skip
+        fields = json.dumps({"email": address, **attributes})
         recipients.append(
             (uuid7(), batch_id, account_id, contact_id, address, row_number, fields, "staged",
              "", "", 0, now, now)
@@ -402,11 +441,15 @@ async def copy_chunk(
         )  # fmt: skip
 
 
-async def main(rows: int, file_format: str, output: Path | None) -> dict[str, Any]:
+async def main(
+    rows: int, file_format: str, output: Path | None, profile: Path | None
+) -> dict[str, Any]:
     path = contact_file(rows, file_format)
+    # The uploads and rows files of earlier runs (a 1M-row run leaves about 200 MB).
+    shutil.rmtree(DATA_DIR, ignore_errors=True)
     database_url = await recreate_database()
     print(f"importing {path.name} ({path.stat().st_size / 1e6:.1f} MB) through the API", flush=True)
-    product = await run_product(path, database_url)
+    product = await run_product(path, database_url, profile)
     print("running the framework-free baseline", flush=True)
     baseline_seconds, baseline_rows = await run_baseline(path, database_url)
     if baseline_rows != rows:
@@ -436,5 +479,10 @@ if __name__ == "__main__":
     parser.add_argument("--rows", type=int, default=100_000, help="data rows in the file")
     parser.add_argument("--format", choices=["csv", "xlsx"], default="csv", help="file format")
     parser.add_argument("--json", type=Path, help="write the result to this file")
+    parser.add_argument(
+        "--profile",
+        type=Path,
+        help="record the worker with py-spy (collapsed stacks) into this file",
+    )
     arguments = parser.parse_args()
-    asyncio.run(main(arguments.rows, arguments.format, arguments.json))
+    asyncio.run(main(arguments.rows, arguments.format, arguments.json, arguments.profile))

@@ -6,6 +6,7 @@ This module is the worker's composition root, so it reads the settings when impo
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 from dataclasses import dataclass
 
@@ -76,6 +77,10 @@ async def start_worker(state: TaskiqState) -> None:
             stalled_after=settings.stalled_after_seconds,
         )
     )
+    # The modules and services loaded so far live as long as the process. Moving them out
+    # of the collector's generations keeps each full collection from walking them again
+    # (about 130,000 objects, 40-80 ms a collection on the 2-core bench machine).
+    gc.freeze()
 
 
 @broker.on_event(TaskiqEvents.WORKER_SHUTDOWN)

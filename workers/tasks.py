@@ -12,7 +12,6 @@ from taskiq import AsyncBroker, Context, TaskiqDepends
 
 from backend.core.queue import IMPORT_JOB_TASK, SEND_BATCH_TASK
 from backend.delivery.sender import BatchSender
-from backend.imports.jobs import run_import_job
 
 logger = logging.getLogger(__name__)
 
@@ -42,6 +41,9 @@ async def run_import(
     context: Annotated[Context, TaskiqDepends()],
     batch_name: str = "",
 ) -> None:
+    # Imported here: a worker that only sends never loads the spreadsheet readers.
+    from backend.imports.jobs import run_import_job
+
     services = context.state.services
     await run_import_job(
         services.database,

@@ -11,7 +11,6 @@ import logging
 import re
 import time
 from collections.abc import Sequence
-from typing import Any
 from uuid import UUID
 
 import aiohttp
@@ -62,6 +61,32 @@ class _ErrorBody(msgspec.Struct):
     message: str = ""
 
 
+class _Address(msgspec.Struct, omit_defaults=True):
+    email: str
+    name: str | None = None
+
+
+class _Version(msgspec.Struct, omit_defaults=True):
+    """One messageVersions entry. A struct encodes without building a dict per message."""
+
+    to: list[_Address]
+    subject: str
+    html: str = msgspec.field(name="htmlContent")
+    text: str | None = msgspec.field(name="textContent", default=None)
+    headers: dict[str, str] | None = None
+
+
+class _Payload(msgspec.Struct, omit_defaults=True):
+    sender: _Address
+    subject: str
+    html: str = msgspec.field(name="htmlContent")
+    # Brevo takes the idempotency key as a custom header of the message, not as an HTTP
+    # request header.
+    headers: dict[str, str]
+    versions: list[_Version] = msgspec.field(name="messageVersions")
+    text: str | None = msgspec.field(name="textContent", default=None)
+
+
 class _SendBody(msgspec.Struct):
     message_id: str | None = msgspec.field(name="messageId", default=None)
     message_ids: list[str] | None = msgspec.field(name="messageIds", default=None)
@@ -101,7 +126,8 @@ class BrevoTransport:
                 f"A Brevo request takes at most {MAX_VERSIONS_PER_REQUEST} messages, "
                 f"got {len(messages)}: split the chunk."
             )
-        if len({message.recipient_id for message in messages}) != len(messages):
+        order = [message.recipient_id for message in messages]
+        if len(set(order)) != len(order):
             raise ValueError("A Brevo request must not contain the same recipient id twice.")
 
         results: dict[UUID, SendResult] = {}
@@ -115,14 +141,20 @@ class BrevoTransport:
                 )
 
         if sendable:
-            payload = _build_payload(_sender_address(sender), sendable, idempotency_key)
-            body = _encoder.encode(payload)
-            status, headers, content = await self._post(body, len(sendable))
-            sent = [message for message, _ in sendable]
+            body = _encoder.encode(
+                _build_payload(_sender_address(sender), sendable, idempotency_key)
+            )
+            sent = [message.recipient_id for message, _ in sendable]
+            # The body contains the rendered messages now. Dropping them before the request
+            # keeps one copy of a chunk in memory while it is in flight, not two. The caller
+            # passes the list without keeping a reference to it.
+            del sendable, messages
+            status, headers, content = await self._post(body, len(sent))
+            del body
             for result in _map_send_response(status, headers, content, sent):
                 results[result.recipient_id] = result
 
-        return [results[message.recipient_id] for message in messages]
+        return [results[recipient_id] for recipient_id in order]
 
     async def _post(self, body: bytes, versions: int) -> tuple[int, dict[str, str], bytes]:
         started = time.perf_counter()
@@ -167,7 +199,7 @@ def _request_headers(api_key: str) -> dict[str, str]:
     }
 
 
-def _sender_address(sender: Sender) -> dict[str, str]:
+def _sender_address(sender: Sender) -> _Address:
     try:
         return _address(to_ascii_email(sender.email), sender.name)
     except ValueError as error:
@@ -179,50 +211,36 @@ def _sender_address(sender: Sender) -> dict[str, str]:
 
 
 def _build_payload(
-    sender: dict[str, str],
+    sender: _Address,
     messages: Sequence[tuple[OutgoingMessage, str]],
     idempotency_key: UUID,
-) -> dict[str, Any]:
+) -> _Payload:
     first = messages[0][0]
-    payload: dict[str, Any] = {
-        "sender": sender,
-        "subject": first.subject,
-        "htmlContent": first.html,
-        # Brevo takes the idempotency key as a custom header of the message, not as an HTTP
-        # request header.
-        "headers": {"Idempotency-Key": str(idempotency_key)},
-        "messageVersions": [_version(message, email) for message, email in messages],
-    }
-
     # A version without textContent inherits the top-level one, so a message that has no text
     # part would get the first message's text. Set it only when every message has a text part.
-    if all(message.text is not None for message, _ in messages):
-        payload["textContent"] = first.text
-
-    return payload
-
-
-def _version(message: OutgoingMessage, ascii_email: str) -> dict[str, Any]:
-    version: dict[str, Any] = {
-        "to": [_address(ascii_email, message.to_name)],
-        "subject": message.subject,
-        "htmlContent": message.html,
-    }
-    if message.text is not None:
-        version["textContent"] = message.text
-    if message.headers:
-        version["headers"] = dict(message.headers)
-
-    return version
+    every_text = all(message.text is not None for message, _ in messages)
+    return _Payload(
+        sender=sender,
+        subject=first.subject,
+        html=first.html,
+        headers={"Idempotency-Key": str(idempotency_key)},
+        versions=[_version(message, email) for message, email in messages],
+        text=first.text if every_text else None,
+    )
 
 
-def _address(email: str, name: str | None) -> dict[str, str]:
-    address = {"email": email}
-    display_name = clean_display_name(name)
-    if display_name:
-        address["name"] = display_name
+def _version(message: OutgoingMessage, ascii_email: str) -> _Version:
+    return _Version(
+        to=[_address(ascii_email, message.to_name)],
+        subject=message.subject,
+        html=message.html,
+        text=message.text,
+        headers=message.headers or None,
+    )
 
-    return address
+
+def _address(email: str, name: str | None) -> _Address:
+    return _Address(email, clean_display_name(name) if name is not None else None)
 
 
 def clean_display_name(name: str | None) -> str | None:
@@ -246,23 +264,23 @@ def _map_send_response(
     status: int,
     headers: dict[str, str],
     content: bytes,
-    messages: Sequence[OutgoingMessage],
+    recipient_ids: Sequence[UUID],
 ) -> list[SendResult]:
     if status in (200, 201):
-        return _map_success(content, messages)
+        return _map_success(content, recipient_ids)
 
     error = _request_error(status, headers, content)
     if (
-        len(messages) == 1
+        len(recipient_ids) == 1
         and isinstance(error, RequestRejectedError)
         and _is_recipient_rejection(error)
     ):
-        return [SendResult(messages[0].recipient_id, error=error.message, permanent=True)]
+        return [SendResult(recipient_ids[0], error=error.message, permanent=True)]
 
     raise error
 
 
-def _map_success(content: bytes, messages: Sequence[OutgoingMessage]) -> list[SendResult]:
+def _map_success(content: bytes, recipient_ids: Sequence[UUID]) -> list[SendResult]:
     try:
         body = msgspec.json.decode(content, type=_SendBody)
     except msgspec.DecodeError:
@@ -272,19 +290,19 @@ def _map_success(content: bytes, messages: Sequence[OutgoingMessage]) -> list[Se
     if ids is None and body.message_id is not None:
         ids = [body.message_id]
 
-    if ids is None or len(ids) != len(messages):
+    if ids is None or len(ids) != len(recipient_ids):
         # The request was accepted, so a retry would be dropped as a repeat: record the
         # messages as sent, without provider ids, rather than as failed.
         logger.warning(
             "brevo_send_ids_mismatch expected=%d received=%d",
-            len(messages),
+            len(recipient_ids),
             0 if ids is None else len(ids),
         )
-        return [SendResult(message.recipient_id) for message in messages]
+        return [SendResult(recipient_id) for recipient_id in recipient_ids]
 
     return [
-        SendResult(message.recipient_id, message_id=message_id)
-        for message, message_id in zip(messages, ids, strict=True)
+        SendResult(recipient_id, message_id=message_id)
+        for recipient_id, message_id in zip(recipient_ids, ids, strict=True)
     ]
 
 

@@ -19,7 +19,7 @@ from typing import Any
 from uuid import UUID
 
 import aiohttp
-from sqlalchemy import select, update
+from sqlalchemy import select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.accounts.service import AccountSettingsService, DeliveryLimits
@@ -60,6 +60,13 @@ CLAIM_RETRY_SECONDS = 0.1
 # Errors of our own (database or Redis outage, a bug) that one chunk loop survives in a row
 # before it gives up and leaves the batch to the periodic reconciler.
 MAX_INTERNAL_ERRORS = 5
+
+
+_SUPPRESSED_POSTGRES = (
+    text("SELECT id FROM contacts WHERE id = ANY(CAST(:ids AS uuid[])) AND status != :subscribed")
+    .bindparams(subscribed=SUBSCRIBED)
+    .columns(Contact.id)
+)
 
 
 class BatchSender:
@@ -224,12 +231,17 @@ class BatchSender:
             await self._record(batch, claim, outcomes)
             return
 
-        messages = [self._message(batch, compiled, fields, recipient) for recipient in sendable]
         try:
             transport, sender = await self._transport(batch)
             # A resent group carries the key stored at its first claim, even when a contact
-            # unsubscribed meanwhile and the request now has fewer messages.
-            results = await transport.send(sender, messages, claim.request_key)
+            # unsubscribed meanwhile and the request now has fewer messages. The rendered
+            # messages are passed without a name here, so the transport can free them once
+            # it has encoded its request.
+            results = await transport.send(
+                sender,
+                [self._message(batch, compiled, fields, recipient) for recipient in sendable],
+                claim.request_key,
+            )
         except TransientTransportError as error:
             await self._retry_later(batch, claim, sendable, error, outcomes)
             return
@@ -549,11 +561,12 @@ class BatchSender:
     async def _suppressed_contacts(
         self, session: AsyncSession, claimed: Sequence[ClaimedRecipient]
     ) -> set[UUID]:
+        ids = [recipient.contact_id for recipient in claimed]
+        if self.database.is_postgres:
+            # One array parameter instead of an IN list of a chunk's expanded parameters.
+            return set(await session.scalars(_SUPPRESSED_POSTGRES, {"ids": ids}))
         rows = await session.scalars(
-            select(Contact.id).where(
-                Contact.id.in_([recipient.contact_id for recipient in claimed]),
-                Contact.status != SUBSCRIBED,
-            )
+            select(Contact.id).where(Contact.id.in_(ids), Contact.status != SUBSCRIBED)
         )
         return set(rows)
 

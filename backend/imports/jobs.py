@@ -9,13 +9,21 @@ match nothing, so the job stops at its next chunk, whichever process runs it.
 
 Staging writes into a batch in the hidden status `staging` and flips it to `staged` in the
 same transaction that marks the import staged. A failed or cancelled staging deletes it.
+
+Validation also writes the valid rows it found, with their attributes, to a rows file next to
+the upload (RowsFile). Staging reads that file instead of reading and checking the upload
+again, which took about a third of a staging job's CPU time (py-spy, 100k-row CSV). When the
+file is missing, staging reads and checks the upload as validation did.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import glob
+import hashlib
 import logging
+import os
 import threading
 import time
 from collections.abc import AsyncIterator, Iterator
@@ -24,23 +32,21 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from itertools import islice
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 from uuid import UUID, uuid4
 
 import msgspec
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
-from uuid_utils.compat import uuid7
 
 from backend.accounts.service import AccountSettingsService
 from backend.activity.service import record_activity
 from backend.batches.models import Batch, Recipient
-from backend.contacts.models import SUBSCRIBED, Contact
 from backend.core.config import Settings
 from backend.core.database import Database
 from backend.core.errors import AppError, ConflictError
 from backend.core.events import Event, EventPublisher
-from backend.imports.bulk import insert_recipients, upsert_contacts
+from backend.imports.bulk import count_suppressed, insert_recipients, upsert_contacts
 from backend.imports.models import Import, ImportRowError
 from backend.imports.reading import ReadPosition, iter_rows, trim
 from backend.imports.service import (
@@ -53,16 +59,18 @@ from backend.imports.service import (
     file_analysis,
     mapping_hash_of,
 )
-from backend.imports.validation import RowProblem, RowValidator, ValidRow
+from backend.imports.validation import FieldRule, RowProblem, RowValidator, ValidRow
 from backend.templates.models import TemplateVersion
 
 logger = logging.getLogger(__name__)
 
-# Rows read, checked and written per transaction. 5,000 rows keep a chunk's memory to a few
-# megabytes and each IN (...) list and multi-row INSERT well under the drivers' limit of
-# 32,767 bound parameters.
-CHUNK_ROWS = 5000
+# Rows read, checked and written per transaction. 10,000 rows keep a chunk's memory to a few
+# megabytes and SQLite's IN (...) list of a chunk's keys under its limit of 32,766 bound
+# parameters (Postgres gets arrays). 5,000 took more statements for the same work.
+CHUNK_ROWS = 10_000
 PROGRESS_INTERVAL_SECONDS = 0.5
+# Chunks of a staging written at the same time on Postgres, each in its own transaction.
+STAGING_WRITERS = 2
 MAX_VALUE_IN_ERROR = 1000
 
 
@@ -89,22 +97,128 @@ class Chunk:
     valid: list[ValidRow] = field(default_factory=list)
     attributes: list[dict[str, str]] = field(default_factory=list)
     problems: list[RowProblem] = field(default_factory=list)
+    # Problem rows read from a rows file, which keeps only their count.
+    invalid: int = 0
     bytes_read: int = 0
     last: bool = False
+
+
+class SpooledChunk(msgspec.Struct, array_like=True):
+    """One chunk of a rows file: counts of the rows read, and the valid rows with attributes."""
+
+    rows_read: int
+    invalid: int
+    valid: list[ValidRow]
+    attributes: list[dict[str, str]]
+
+
+_FRAME_LENGTH_BYTES = 4
+_spooled_chunk = msgspec.msgpack.Decoder(SpooledChunk)
+
+
+class RowsFile:
+    """The valid rows that validation found, stored for staging, one msgpack frame per chunk.
+
+    The name contains a hash of everything that decides the rows: the mapping hash (template
+    version, mapping, sheet, header row, encoding), the template's field rules and whether
+    unmapped columns are kept. A rows file with the right name is complete: validation writes
+    a `.partial` file and renames it only after its last chunk. Any change of mapping needs a
+    new validation, which deletes the import's older rows files first.
+    NOTE: only a successful staging deletes the file, so an import validated but never staged
+    keeps it (about 220 bytes per valid row) as long as its upload is kept.
+    """
+
+    def __init__(self, import_: Import, rules: list[FieldRule]) -> None:
+        key = msgspec.json.encode(
+            [mapping_hash_of(import_), rules, import_.keep_unmapped, _kept_columns(import_)]
+        )
+        digest = hashlib.sha256(key).hexdigest()[:24]
+        self.path = Path(f"{import_.stored_path}.{digest}.rows")
+        self._partial = self.path.with_name(f"{self.path.name}.{uuid4().hex}.partial")
+        self._file: IO[bytes] | None = None
+
+    @staticmethod
+    def delete_all(import_: Import) -> None:
+        """Delete the import's rows files, complete or partial. Runs in a thread."""
+        upload = Path(import_.stored_path)
+        for path in upload.parent.glob(f"{glob.escape(upload.name)}.*.rows*"):
+            path.unlink(missing_ok=True)
+
+    def write(self, chunk: Chunk) -> None:
+        if self._file is None:
+            self._file = self._partial.open("wb")
+        frame = msgspec.msgpack.encode(
+            SpooledChunk(chunk.rows_read, len(chunk.problems), chunk.valid, chunk.attributes)
+        )
+        self._file.write(len(frame).to_bytes(_FRAME_LENGTH_BYTES, "little"))
+        self._file.write(frame)
+
+    def finish(self) -> None:
+        if self._file is None:
+            self._file = self._partial.open("wb")
+        self._file.close()
+        os.replace(self._partial, self.path)
+
+    def abort(self) -> None:
+        if self._file is not None and not self._file.closed:
+            self._file.close()
+        self._partial.unlink(missing_ok=True)
+
+
+class RowsFileReader:
+    """Read a rows file one chunk per call, with the interface of ChunkReader."""
+
+    def __init__(self, path: Path, size_bytes: int) -> None:
+        self._file = path.open("rb")
+        self._length = os.fstat(self._file.fileno()).st_size
+        # Progress bars compare bytes_read with the upload's size.
+        self._size_bytes = size_bytes
+        self._lock = threading.Lock()
+
+    def read(self) -> Chunk:
+        with self._lock:
+            head = self._file.read(_FRAME_LENGTH_BYTES)
+            if not head:
+                return Chunk(bytes_read=self._size_bytes, last=True)
+            spooled = _spooled_chunk.decode(self._file.read(int.from_bytes(head, "little")))
+            position = self._file.tell()
+            return Chunk(
+                rows_read=spooled.rows_read,
+                valid=spooled.valid,
+                attributes=spooled.attributes,
+                invalid=spooled.invalid,
+                bytes_read=self._size_bytes * position // max(self._length, 1),
+                last=position >= self._length,
+            )
+
+    def close(self) -> None:
+        with self._lock:
+            self._file.close()
+
+
+def _kept_columns(import_: Import) -> list[tuple[str, int]]:
+    """Return the (header, index) of the unmapped columns to keep as contact attributes."""
+    if not import_.keep_unmapped:
+        return []
+    mapping = import_.mapping or {}
+    return [
+        (column, index) for index, column in enumerate(import_.columns) if not mapping.get(column)
+    ]
 
 
 class ChunkReader:
     """Read and check an upload's rows one chunk per call. Calls run in a thread, one at a time.
 
     `kept_columns` lists the (header, index) of unmapped columns to keep as contact
-    attributes. With None, as in validation, no attributes are read.
+    attributes. With `rows_file`, the valid rows of each chunk are written to it too.
     """
 
     def __init__(
         self,
         import_: Import,
         validator: RowValidator,
-        kept_columns: list[tuple[str, int]] | None,
+        kept_columns: list[tuple[str, int]],
+        rows_file: RowsFile | None = None,
     ) -> None:
         self.position = ReadPosition()
         self.rows: Iterator[tuple[int, list[str]]] = iter_rows(
@@ -115,19 +229,28 @@ class ChunkReader:
         )
         self.validator = validator
         self.kept_columns = kept_columns
+        self.rows_file = rows_file
         # A cancelled job closes the reader while a thread may still be reading a chunk.
         # Closing a running generator raises ValueError, so close() waits for read().
         self._lock = threading.Lock()
 
     def read(self) -> Chunk:
         with self._lock:
-            return self._read()
+            chunk = self._read()
+            if self.rows_file is not None:
+                self.rows_file.write(chunk)
+                if chunk.last:
+                    self.rows_file.finish()
+                    self.rows_file = None
+            return chunk
 
     def close(self) -> None:
         with self._lock:
             close = getattr(self.rows, "close", None)
             if close is not None:
                 close()
+            if self.rows_file is not None:
+                self.rows_file.abort()
 
     def _read(self) -> Chunk:
         chunk = Chunk()
@@ -142,8 +265,7 @@ class ChunkReader:
                 chunk.problems.append(outcome)
                 continue
             chunk.valid.append(outcome)
-            if self.kept_columns is not None:
-                chunk.attributes.append(self._attributes(outcome, cells))
+            chunk.attributes.append(self._attributes(outcome, cells))
         chunk.last = seen < CHUNK_ROWS
         chunk.bytes_read = self.position.bytes_read
         return chunk
@@ -151,7 +273,7 @@ class ChunkReader:
     def _attributes(self, row: ValidRow, cells: list[str]) -> dict[str, str]:
         # Empty cells are left out, so they never overwrite a stored attribute.
         attributes: dict[str, str] = {}
-        for header, index in self.kept_columns or ():
+        for header, index in self.kept_columns:
             value = trim(cells[index]) if index < len(cells) else ""
             if value:
                 attributes[header] = value
@@ -284,14 +406,19 @@ class ImportJob:
             )
             await session.commit()
 
-        validator = RowValidator(import_.columns, dict(import_.mapping or {}), field_rules(version))
+        rules = field_rules(version)
+        await asyncio.to_thread(RowsFile.delete_all, import_)
+        validator = RowValidator(import_.columns, dict(import_.mapping or {}), rules)
         reasons = {"invalid_email": 0, "missing_required": 0, "invalid_value": 0, "duplicate": 0}
         first_problems: list[RowProblem] = []
         suppressed = 0
-        async for chunk in self._chunks(import_, validator, None):
+        reader = ChunkReader(import_, validator, _kept_columns(import_), RowsFile(import_, rules))
+        async for chunk in self._chunks(reader):
             async with self.database.session() as session:
                 await self._fence(session)
-                suppressed += await self._count_suppressed(session, chunk.valid)
+                suppressed += await count_suppressed(
+                    session, import_.account_id, [row.email_key for row in chunk.valid]
+                )
                 await self._insert_problems(session, chunk.problems)
                 await session.commit()
             for problem in chunk.problems:
@@ -326,18 +453,6 @@ class ImportJob:
             )
             await session.commit()
         await self._publish_finished("validated")
-
-    async def _count_suppressed(self, session: AsyncSession, rows: list[ValidRow]) -> int:
-        if not rows:
-            return 0
-        keys = await session.scalars(
-            select(Contact.email_key).where(
-                Contact.account_id == self.account_id,
-                Contact.email_key.in_([row.email_key for row in rows]),
-                Contact.status != SUBSCRIBED,
-            )
-        )
-        return len(keys.all())
 
     async def _insert_problems(self, session: AsyncSession, problems: list[RowProblem]) -> None:
         if not problems:
@@ -385,26 +500,36 @@ class ImportJob:
             await session.commit()
             self.batch_id = batch.id
 
-        mapping = dict(import_.mapping or {})
-        kept = (
-            [
-                (column, index)
-                for index, column in enumerate(import_.columns)
-                if not mapping.get(column)
-            ]
-            if import_.keep_unmapped
-            else []
-        )
-        validator = RowValidator(import_.columns, mapping, field_rules(version))
-        async for chunk in self._chunks(import_, validator, kept):
-            if chunk.valid:
-                # Counted first, so the fence stores the count with the rows it counts.
-                self.progress.staged += len(chunk.valid)
-                async with self.database.session() as session:
-                    await self._fence(session)
-                    await self._write_recipients(session, batch, chunk)
-                    await session.commit()
-            await self._report()
+        rules = field_rules(version)
+        rows_file = RowsFile(import_, rules).path
+        reader: ChunkReader | RowsFileReader
+        if await asyncio.to_thread(rows_file.is_file):
+            reader = RowsFileReader(rows_file, import_.size_bytes)
+        else:
+            # Validated before rows files existed, or the file was removed: check again.
+            validator = RowValidator(import_.columns, dict(import_.mapping or {}), rules)
+            reader = ChunkReader(import_, validator, _kept_columns(import_))
+        # Postgres writes two chunks at once, each in its own transaction, so its index
+        # upkeep runs on two cores while this process encodes the rows; SQLite writes one.
+        writers = STAGING_WRITERS if self.database.is_postgres else 1
+        writes: list[asyncio.Task[None]] = []
+        try:
+            async for chunk in self._chunks(reader):
+                if chunk.valid:
+                    # Counted first, so a fence stores at least the rows committed so far.
+                    self.progress.staged += len(chunk.valid)
+                    if len(writes) >= writers:
+                        await writes.pop(0)
+                    writes.append(asyncio.create_task(self._write_chunk(batch, chunk)))
+                await self._report()
+            while writes:
+                await writes.pop(0)
+        finally:
+            # After a failed write, the others are stopped and rolled back before the job
+            # deletes the batch.
+            for write in writes:
+                write.cancel()
+            await asyncio.gather(*writes, return_exceptions=True)
 
         async with self.database.session() as session:
             await self._finish(session, "staged", batch_id=batch.id)
@@ -423,10 +548,23 @@ class ImportJob:
                 subject_id=batch.id,
             )
             await session.commit()
+        # A staged import cannot be staged again, so its rows are not needed any more.
+        await asyncio.to_thread(RowsFile.delete_all, import_)
         logger.info(
             "batch staged", extra={"batch_id": str(batch.id), "recipients": self.progress.staged}
         )
         await self._publish_finished("staged")
+
+    async def _write_chunk(self, batch: Batch, chunk: Chunk) -> None:
+        """Write one chunk's contacts and recipients in one transaction, fenced at its end.
+
+        The fence comes last because its UPDATE locks the import row until the commit, and
+        a fence first would make a second chunk's transaction wait for the whole first one.
+        """
+        async with self.database.session() as session:
+            await self._write_recipients(session, batch, chunk)
+            await self._fence(session)
+            await session.commit()
 
     async def _write_recipients(self, session: AsyncSession, batch: Batch, chunk: Chunk) -> None:
         now = _now()
@@ -434,41 +572,16 @@ class ImportJob:
         contacts = await upsert_contacts(
             session, self.account_id, list(zip(chunk.valid, chunk.attributes, strict=True)), now
         )
-        values: list[dict[str, Any]] = []
-        for row in chunk.valid:
-            contact = contacts[row.email_key]
-            suppressed = contact.status != SUBSCRIBED
-            values.append(
-                {
-                    "id": uuid7(),
-                    "batch_id": batch.id,
-                    "account_id": self.account_id,
-                    "contact_id": contact.id,
-                    "email": row.email,
-                    "row_number": row.row_number,
-                    "fields": row.fields,
-                    "status": "unsubscribed" if suppressed else "staged",
-                    "error": f"Skipped: the contact is {contact.status}." if suppressed else "",
-                    "provider_message_id": "",
-                    "attempts": 0,
-                    "delivery_status": "",
-                    "created_at": now,
-                    "updated_at": now,
-                }
-            )
-        await insert_recipients(session, values)
+        await insert_recipients(session, batch.id, self.account_id, chunk.valid, contacts, now)
 
     # Shared steps
 
-    async def _chunks(
-        self, import_: Import, validator: RowValidator, kept: list[tuple[str, int]] | None
-    ) -> AsyncIterator[Chunk]:
+    async def _chunks(self, reader: ChunkReader | RowsFileReader) -> AsyncIterator[Chunk]:
         """Yield checked chunks, each read in a thread; a workbook loads in the first one.
 
         The next chunk is read while the caller writes the current one, so reading and the
         database work overlap.
         """
-        reader = ChunkReader(import_, validator, kept)
         # One reader thread per job: glibc malloc can serve each thread from its own arena,
         # and chunks spread over the pool behind asyncio.to_thread could grow several.
         executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="import-reader")
@@ -481,7 +594,7 @@ class ImportJob:
                     pending = loop.run_in_executor(executor, reader.read)
                 self.progress.rows_read += chunk.rows_read
                 self.progress.valid += len(chunk.valid)
-                self.progress.invalid += len(chunk.problems)
+                self.progress.invalid += len(chunk.problems) + chunk.invalid
                 self.progress.bytes_read = chunk.bytes_read
                 yield chunk
                 if chunk.last:

@@ -113,12 +113,39 @@ def _parse_simple_address(text: str) -> str | None:
     return f"{local}@{domain}"
 
 
+class _SpecialUseNames:
+    """email-validator's special-use domain names as a set, rebuilt when its list changes.
+
+    The list is compared on each call because email-validator documents it as changeable.
+    Looking up each suffix of the domain in a set took a third of the time of testing every
+    name with endswith(), which was a tenth of a staging job's reading time.
+    """
+
+    def __init__(self) -> None:
+        self._listed: list[str] = []
+        self._names: frozenset[str] = frozenset()
+
+    def covers(self, domain: str) -> bool:
+        listed = email_validator.SPECIAL_USE_DOMAIN_NAMES
+        if listed != self._listed:
+            self._listed = list(listed)
+            self._names = frozenset(listed)
+        names = self._names
+        if domain in names:
+            return True
+        dot = domain.find(".")
+        while dot != -1:
+            if domain[dot + 1 :] in names:
+                return True
+            dot = domain.find(".", dot + 1)
+        return False
+
+
+_SPECIAL_USE_NAMES = _SpecialUseNames()
+
+
 def _is_special_use_domain(domain: str) -> bool:
-    # Read on each call because email-validator documents this list as changeable.
-    return any(
-        domain == name or domain.endswith("." + name)
-        for name in email_validator.SPECIAL_USE_DOMAIN_NAMES
-    )
+    return _SPECIAL_USE_NAMES.covers(domain)
 
 
 def _parse_with_library(text: str, *, cell_value: str) -> str:
@@ -253,16 +280,9 @@ class RowValidator:
         if missing:
             return self._missing_required(row_number, missing)
 
-        too_long = next(
-            (
-                (column, cells[index])
-                for _, column, index, _ in self._mapped
-                if len(cells[index]) > MAX_VALUE_LENGTH
-            ),
-            None,
-        )
-        if too_long is not None:
-            return self._value_too_long(row_number, *too_long)
+        for _, column, index, _ in self._mapped:
+            if len(cells[index]) > MAX_VALUE_LENGTH:
+                return self._value_too_long(row_number, column, cells[index])
 
         first_row = self._seen.add(key, row_number)
         if first_row is not None:
