@@ -18,6 +18,7 @@ from backend.core.database import Database, create_engine
 from backend.core.events import RedisEventPublisher
 from backend.core.logging import configure_logging
 from backend.core.models import metadata
+from backend.core.presence import heartbeat_forever, worker_key
 from backend.core.queue import TaskQueue, build_broker
 from backend.delivery.limits import RedisSendLimiter
 from backend.delivery.recovery import reconcile_forever, recover_interrupted_sends
@@ -64,6 +65,7 @@ async def start_worker(state: TaskiqState) -> None:
         http=SharedHttpSession(),
     )
     state.services.http.open()
+    state.heartbeat = asyncio.create_task(heartbeat_forever(redis, worker_key()))
     logger.info("worker started", extra={"database": settings.database_url.split("://")[0]})
     queue = TaskQueue(broker)
     # Only expired leases are handed back, because another worker may still be sending
@@ -87,7 +89,8 @@ async def start_worker(state: TaskiqState) -> None:
 async def stop_worker(state: TaskiqState) -> None:
     services: WorkerServices = state.services
     state.reconciler.cancel()
-    await asyncio.gather(state.reconciler, return_exceptions=True)
+    state.heartbeat.cancel()
+    await asyncio.gather(state.reconciler, state.heartbeat, return_exceptions=True)
     await services.http.close()
     await services.database.dispose()
     await services.redis.aclose()

@@ -15,6 +15,7 @@ from litestar.status_codes import HTTP_200_OK, HTTP_503_SERVICE_UNAVAILABLE
 from sqlalchemy import text
 
 from backend.core.dependencies import Services
+from backend.core.presence import count_workers
 
 logger = logging.getLogger(__name__)
 
@@ -25,6 +26,8 @@ class Health(msgspec.Struct):
     status: str
     database: str
     redis: str
+    # Worker processes seen in the last 30 s; null when this API process runs tasks itself.
+    workers: int | None = None
 
 
 @get("/api/v1/health", tags=["health"], cache=False)
@@ -40,10 +43,15 @@ async def health(services: Services) -> Response[Health]:
         database = "unreachable"
 
     redis = "not used"
+    workers: int | None = None
     if services.redis is not None:
         try:
             await asyncio.wait_for(services.redis.ping(), CHECK_TIMEOUT_SECONDS)
             redis = "ok"
+            if not services.settings.inline_queue:
+                workers = await asyncio.wait_for(
+                    count_workers(services.redis), CHECK_TIMEOUT_SECONDS
+                )
         except Exception as error:
             logger.warning(
                 "health check failed: Redis unreachable", extra={"error": type(error).__name__}
@@ -52,6 +60,8 @@ async def health(services: Services) -> Response[Health]:
 
     healthy = "unreachable" not in (database, redis)
     return Response(
-        Health("ok" if healthy else "unavailable", database, redis),
+        # No worker does not make this process unhealthy: a load balancer must keep serving
+        # the dashboard, which tells the operator to start one.
+        Health("ok" if healthy else "unavailable", database, redis, workers),
         status_code=HTTP_200_OK if healthy else HTTP_503_SERVICE_UNAVAILABLE,
     )

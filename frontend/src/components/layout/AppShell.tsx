@@ -5,6 +5,7 @@ import { LiveProvider } from '../../live/LiveProvider';
 import { MainNav } from './MainNav';
 import { StatusPill } from './StatusPill';
 import { UserMenu } from './UserMenu';
+import { WorkerNotice } from './WorkerNotice';
 
 /** Renders the signed-in chrome (header and navigation) and opens the shared live socket. */
 export function AppShell() {
@@ -28,6 +29,7 @@ export function AppShell() {
           </div>
         </header>
         <main id="main" className="page">
+          <WorkerNotice />
           <Outlet />
         </main>
       </LiveProvider>
