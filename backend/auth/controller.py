@@ -149,6 +149,10 @@ def _cleared_cookies(services: Services) -> list[Cookie]:
     ]
 
 
+class AuthOptions(msgspec.Struct):
+    signup: bool
+
+
 class AuthController(Controller):
     path = "/api/v1/auth"
     tags = ["auth"]
@@ -254,6 +258,11 @@ class AuthController(Controller):
     async def me(self, db_session: DbSession, account: Account) -> UserOut:
         user = await db_session.get_one(User, account.id)
         return UserOut.of(user)
+
+    @get("/options")
+    async def options(self, services: Services) -> AuthOptions:
+        """Return what the sign-in pages offer, so a closed sign-up hides its form."""
+        return AuthOptions(signup=services.settings.allow_signup)
 
     @get("/csrf", status_code=HTTP_204_NO_CONTENT)
     async def csrf(self, request: Request[Any, Any, Any], services: Services) -> Response[None]:

@@ -7,7 +7,7 @@ import subprocess
 import sys
 
 from backend.core.config import Settings
-from tests.api.conftest import ClientFactory
+from tests.api.conftest import Client, ClientFactory
 from tests.conftest import ROOT
 
 PASSWORD = "correct horse battery"
@@ -45,6 +45,21 @@ async def test_signup_closed_rejects_with_403(make_client: ClientFactory) -> Non
 
     assert response.status_code == 403
     assert "Sign-up is closed" in response.json()["message"]
+
+
+async def test_auth_options_report_signup(make_client: ClientFactory) -> None:
+    closed = await make_client(allow_signup=False)
+
+    response = await closed.get("/api/v1/auth/options")
+
+    assert response.status_code == 200, response.text
+    assert response.json() == {"signup": False}
+
+
+async def test_auth_options_default_open(client: Client) -> None:
+    response = await client.get("/api/v1/auth/options")
+
+    assert response.json() == {"signup": True}
 
 
 async def test_create_account_command_allows_sign_in(

@@ -13,6 +13,19 @@ export function useCurrentUser() {
   });
 }
 
+/** What the sign-in pages offer: `signup` is false when the server closed sign-up. */
+export interface AuthOptions {
+  signup: boolean;
+}
+
+export function useAuthOptions() {
+  return useQuery({
+    queryKey: ['auth', 'options'],
+    queryFn: ({ signal }) => api.get<AuthOptions>('/auth/options', undefined, signal),
+    staleTime: 5 * 60_000,
+  });
+}
+
 export function useLogin() {
   const queryClient = useQueryClient();
   return useMutation({

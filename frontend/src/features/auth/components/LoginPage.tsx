@@ -2,7 +2,7 @@ import { useState, type FormEvent } from 'react';
 import { Link, useNavigate, useSearchParams } from 'react-router';
 
 import { Button, TextField } from '../../../components/ui';
-import { safeNextPath, useLogin } from '../api';
+import { safeNextPath, useAuthOptions, useLogin } from '../api';
 import { AuthLayout } from './AuthLayout';
 import { formErrorsFrom, NO_ERRORS } from './fieldErrors';
 
@@ -12,6 +12,7 @@ export function LoginPage() {
   const [searchParams] = useSearchParams();
   const navigate = useNavigate();
   const login = useLogin();
+  const options = useAuthOptions();
   const [email, setEmail] = useState('');
   const [password, setPassword] = useState('');
 
@@ -55,9 +56,11 @@ export function LoginPage() {
           Sign in
         </Button>
       </form>
-      <p className="auth-card__switch">
-        No account yet? <Link to="/signup">Create one</Link>
-      </p>
+      {options.data?.signup !== false && (
+        <p className="auth-card__switch">
+          No account yet? <Link to="/signup">Create one</Link>
+        </p>
+      )}
     </AuthLayout>
   );
 }

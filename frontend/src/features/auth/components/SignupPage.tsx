@@ -2,7 +2,7 @@ import { useState, type FormEvent } from 'react';
 import { Link, useNavigate } from 'react-router';
 
 import { Button, TextField } from '../../../components/ui';
-import { useSignup } from '../api';
+import { useAuthOptions, useSignup } from '../api';
 import { AuthLayout } from './AuthLayout';
 import { formErrorsFrom, NO_ERRORS } from './fieldErrors';
 
@@ -12,6 +12,7 @@ const MIN_PASSWORD_LENGTH = 10;
 export function SignupPage() {
   const navigate = useNavigate();
   const signup = useSignup();
+  const options = useAuthOptions();
   const [name, setName] = useState('');
   const [email, setEmail] = useState('');
   const [password, setPassword] = useState('');
@@ -24,6 +25,19 @@ export function SignupPage() {
     signup.mutate(
       { email, password, ...(trimmedName ? { name: trimmedName } : {}) },
       { onSuccess: () => navigate('/', { replace: true }) },
+    );
+  }
+
+  if (options.data?.signup === false) {
+    return (
+      <AuthLayout title="Sign-up is closed">
+        <p data-testid="signup-closed">
+          This server does not take new sign-ups. Ask its administrator to create an account for you.
+        </p>
+        <p className="auth-card__switch">
+          Already have an account? <Link to="/login">Sign in</Link>
+        </p>
+      </AuthLayout>
     );
   }
 
