@@ -14,6 +14,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import base64
+import hashlib
+import hmac
 import json
 import os
 import socket
@@ -331,32 +334,61 @@ async def run_baseline(
     html = compile_template(bench_template(), part="html")
     subject = compile_template("News for {{ first_name }}", part="subject")
     encoder = msgspec.json.Encoder()
+    # The same reads and writes as the product, written directly: claim, re-check
+    # suppression, render with a signed unsubscribe link and the per-message headers, post,
+    # then record each recipient and count the send on its contact.
     claim = (
         "WITH c AS MATERIALIZED (SELECT id FROM recipients "
         "WHERE batch_id = $1 AND status = 'queued' LIMIT $2 FOR UPDATE SKIP LOCKED) "
         "UPDATE recipients r SET status = 'processing' FROM c WHERE r.id = c.id "
-        "RETURNING r.id, r.email, r.fields"
+        "RETURNING r.id, r.contact_id, r.email, r.fields"
     )
+    suppressed = "SELECT id FROM contacts WHERE id = ANY($1::uuid[]) AND status <> 'subscribed'"
     record = (
         "UPDATE recipients r SET status = 'sent', provider_message_id = v.mid, sent_at = now() "
         "FROM unnest($1::uuid[], $2::text[]) AS v(id, mid) WHERE r.id = v.id"
     )
+    count_send = (
+        "UPDATE contacts c SET last_sent_at = now(), last_status = 'sent', "
+        "send_count = c.send_count + 1, updated_at = now() "
+        "FROM unnest($1::uuid[]) AS v(id) WHERE c.id = v.id"
+    )
+    mac_key = hashlib.sha256(("unsubscribe:" + SECRET_KEY).encode()).digest()
+
+    def unsubscribe_link(contact_id: uuid.UUID, recipient_id: uuid.UUID) -> str:
+        payload = contact_id.bytes + recipient_id.bytes
+        mac = hmac.new(mac_key, payload, hashlib.sha256).digest()[:16]
+        token = base64.urlsafe_b64encode(payload + mac).decode().rstrip("=")
+        return f"https://example.com/unsubscribe/{token}"
 
     async def loop(http: aiohttp.ClientSession) -> None:
         while True:
             async with pool.acquire() as connection:
                 rows = await connection.fetch(claim, batch_id, CHUNK_SIZE)
+                skipped = {
+                    row["id"]
+                    for row in await connection.fetch(
+                        suppressed, [row["contact_id"] for row in rows]
+                    )
+                }
             if not rows:
                 return
             versions = []
-            for row in rows:
+            sent = [row for row in rows if row["contact_id"] not in skipped]
+            for row in sent:
                 values = json.loads(row["fields"])
-                values["unsubscribe_url"] = f"https://example.com/unsubscribe/{row['id']}"
+                link = unsubscribe_link(row["contact_id"], row["id"])
+                values["unsubscribe_url"] = link
                 versions.append(
                     {
                         "to": [{"email": row["email"]}],
                         "subject": subject.render(values),
                         "htmlContent": html.render(values),
+                        "headers": {
+                            "List-Unsubscribe": f"<{link}>",
+                            "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+                            "X-Mailin-custom": str(row["id"]),
+                        },
                     }
                 )
             body = encoder.encode(
@@ -374,8 +406,9 @@ async def run_baseline(
                 headers={"api-key": API_KEY, "content-type": "application/json"},
             ) as response:
                 ids = (await response.json())["messageIds"]
-            async with pool.acquire() as connection:
-                await connection.execute(record, [row["id"] for row in rows], ids)
+            async with pool.acquire() as connection, connection.transaction():
+                await connection.execute(record, [row["id"] for row in sent], ids)
+                await connection.execute(count_send, [row["contact_id"] for row in sent])
 
     started = time.perf_counter()
     async with aiohttp.ClientSession() as http:
