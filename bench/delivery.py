@@ -19,7 +19,6 @@ import hashlib
 import hmac
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -46,10 +45,8 @@ from backend.core.queue import TaskQueue, build_broker  # noqa: E402
 from backend.templates.models import Template, TemplateVersion  # noqa: E402
 from backend.templates.rendering import compile_template  # noqa: E402
 from backend.templates.service import build_field_schema, fields_to_json  # noqa: E402
+from bench.common import free_port, recreate_database  # noqa: E402
 
-ADMIN_URL = os.environ.get(
-    "BENCH_POSTGRES_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
-)
 # A database of its own, so that no other worker on this Redis (another bench, a developer's
 # worker) consumes the batch's send task.
 REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/13")
@@ -59,29 +56,11 @@ SECRET_KEY = "bench-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz"
 CHUNK_SIZE = 500
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
 def bench_template() -> str:
     """Return the leemunroe inlined template (7.7 KB) with a greeting and an unsubscribe link."""
     html = (ROOT / "tests/fixtures/templates/leemunroe/email-inlined.html").read_text()
     html = html.replace("Hi there", "Hi {{ first_name }}", 1)
     return html.replace('href="http://htmlemail.io/blog"', 'href="{{ unsubscribe_url }}"', 1)
-
-
-async def recreate_database() -> str:
-    connection = await asyncpg.connect(ADMIN_URL)
-    try:
-        await connection.execute(f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)')
-        await connection.execute(f'CREATE DATABASE "{DATABASE}"')
-    finally:
-        await connection.close()
-    netloc = ADMIN_URL.split("://", 1)[1].split("/", 1)[0]
-    return f"postgresql://{netloc}/{DATABASE}"
 
 
 def migrate(database_url: str) -> None:
@@ -442,7 +421,7 @@ async def main(recipients: int, output: Path | None, profile: Path | None) -> di
         cwd=ROOT,
     )
     try:
-        database_url = await recreate_database()
+        database_url = await recreate_database(DATABASE)
         migrate(database_url)
         print(f"seeding {recipients} recipients", flush=True)
         account_id, batch_id = await seed(database_url, fake_url, recipients)

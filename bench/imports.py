@@ -23,7 +23,6 @@ import os
 import random
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -43,10 +42,8 @@ sys.path.insert(0, str(ROOT))
 
 from backend.core.errors import ValidationError  # noqa: E402
 from backend.imports.validation import parse_email  # noqa: E402
+from bench.common import free_port, recreate_database  # noqa: E402
 
-ADMIN_URL = os.environ.get(
-    "BENCH_POSTGRES_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
-)
 # Not database 0: bench/delivery.py uses it, and its worker, in the same consumer group of the
 # same task stream, would take this benchmark's import jobs when both run at once.
 REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/11")
@@ -65,13 +62,6 @@ BASELINE_CHUNK = 10_000
 GENERATOR_VERSION = "g2"
 # A deadline against a hung run, not a measurement.
 STEP_DEADLINE_SECONDS = 1800
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 def contact_rows(count: int) -> Iterator[list[str]]:
@@ -129,17 +119,6 @@ def contact_file(rows: int, file_format: str) -> Path:
         (write_csv if file_format == "csv" else write_xlsx)(partial, rows)
         partial.rename(path)
     return path
-
-
-async def recreate_database() -> str:
-    connection = await asyncpg.connect(ADMIN_URL)
-    try:
-        await connection.execute(f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)')
-        await connection.execute(f'CREATE DATABASE "{DATABASE}"')
-    finally:
-        await connection.close()
-    netloc = ADMIN_URL.split("://", 1)[1].split("/", 1)[0]
-    return f"postgresql://{netloc}/{DATABASE}"
 
 
 def product_environment(database_url: str) -> dict[str, str]:
@@ -249,7 +228,7 @@ async def call(
     headers = {"X-CSRF-Token": csrf_token(http)}
     async with http.request(method, url, headers=headers, **kwargs) as response:
         if response.status != expected:
-            raise SystemExit(f"{method} {url} answered {response.status}: {await response.text()}")
+            raise SystemExit(f"{method} {url} returned {response.status}: {await response.text()}")
         body: dict[str, Any] = await response.json()
         return body
 
@@ -447,7 +426,7 @@ async def main(
     path = contact_file(rows, file_format)
     # The uploads and rows files of earlier runs (a 1M-row run leaves about 200 MB).
     shutil.rmtree(DATA_DIR, ignore_errors=True)
-    database_url = await recreate_database()
+    database_url = await recreate_database(DATABASE)
     print(f"importing {path.name} ({path.stat().st_size / 1e6:.1f} MB) through the API", flush=True)
     product = await run_product(path, database_url, profile)
     print("running the framework-free baseline", flush=True)

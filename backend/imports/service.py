@@ -12,7 +12,7 @@ import logging
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 from uuid import UUID, uuid4
 
 import msgspec
@@ -296,22 +296,7 @@ class ImportService:
         version = await self._checked_version(import_)
         await self._check_file(import_)
 
-        job_id = uuid4()
-        claimed = await self.session.execute(
-            update(Import)
-            .where(Import.id == import_.id, Import.status == import_.status)
-            .values(
-                status="validating",
-                job_id=job_id,
-                heartbeat_at=datetime.now(UTC),
-                progress=start_progress("validating", import_),
-                validation=None,
-                error="",
-            )
-        )
-        await self._check_claim(claimed.rowcount, import_)  # type: ignore[attr-defined]
-        await self.session.commit()
-        await self._enqueue(queue, import_, job_id)
+        await self._start_job(import_, "validating", queue, validation=None)
         logger.info(
             "import validation queued",
             extra={"import_id": str(import_.id), "template_version": version.number},
@@ -428,26 +413,41 @@ class ImportService:
             )
         await self._check_file(import_)
 
-        # Of two stage requests racing (a double click), only one moves the import out of
-        # its current status. The other gets 409 instead of a second batch that would mail
-        # everyone again.
+        await self._start_job(import_, "staging", queue, batch_name=name[:200])
+        logger.info("import staging queued", extra={"import_id": str(import_.id)})
+        return import_
+
+    async def _start_job(
+        self,
+        import_: Import,
+        status: Literal["validating", "staging"],
+        queue: TaskQueue,
+        *,
+        batch_name: str = "",
+        **values: Any,
+    ) -> None:
+        """Move the import into `status` under a new job id, then enqueue that job.
+
+        Of two requests racing (a double click on Stage), only one moves the import out of
+        its current status. The other gets 409 instead of a second batch that would mail
+        everyone again.
+        """
         job_id = uuid4()
         claimed = await self.session.execute(
             update(Import)
             .where(Import.id == import_.id, Import.status == import_.status)
             .values(
-                status="staging",
+                status=status,
                 job_id=job_id,
                 heartbeat_at=datetime.now(UTC),
-                progress=start_progress("staging", import_),
+                progress=start_progress(status, import_),
                 error="",
+                **values,
             )
         )
         await self._check_claim(claimed.rowcount, import_)  # type: ignore[attr-defined]
         await self.session.commit()
-        await self._enqueue(queue, import_, job_id, batch_name=name[:200])
-        logger.info("import staging queued", extra={"import_id": str(import_.id)})
-        return import_
+        await self._enqueue(queue, import_, job_id, batch_name=batch_name)
 
     async def _check_claim(self, rowcount: int, import_: Import) -> None:
         if rowcount == 1:
