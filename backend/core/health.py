@@ -61,7 +61,7 @@ async def health(services: Services) -> Response[Health]:
     healthy = "unreachable" not in (database, redis)
     return Response(
         # No worker does not make this process unhealthy: a load balancer must keep serving
-        # the dashboard, which tells the operator to start one.
+        # the dashboard, which shows the operator a warning to start one.
         Health("ok" if healthy else "unavailable", database, redis, workers),
         status_code=HTTP_200_OK if healthy else HTTP_503_SERVICE_UNAVAILABLE,
     )

@@ -208,7 +208,7 @@ export interface ImportFile {
   batch_id: Uuid | null;
   created_at: IsoDateTime;
   progress: ImportProgress | null;
-  /** Why the last job failed, with the fix; empty unless status is `failed`. */
+  /** The reason the last job failed and the fix. Empty unless status is `failed`. */
   error: string;
   /** Whether columns mapped to no field are stored as contact attributes when staging. */
   keep_unmapped: boolean;

@@ -13,7 +13,7 @@ export function useCurrentUser() {
   });
 }
 
-/** What the sign-in pages offer: `signup` is false when the server closed sign-up. */
+/** Options of the sign-in pages: `signup` is false when the server closed sign-up. */
 export interface AuthOptions {
   signup: boolean;
 }

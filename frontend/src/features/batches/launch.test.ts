@@ -9,7 +9,7 @@ function batchResponse(): Response {
   });
 }
 
-/** A fetch that answers the launch route through `answer` and anything else (the CSRF cookie) with 204. */
+/** A fetch that returns `answer()` for the launch route and 204 for anything else (the CSRF cookie). */
 function fakeFetch(answer: () => Promise<Response>) {
   const launches: string[] = [];
   const fetchMock = vi.fn((input: RequestInfo | URL) => {

@@ -19,7 +19,7 @@ interface Call {
   url: string;
 }
 
-/** Stubs fetch: every request is recorded and answered with `body` as JSON. */
+/** Stubs fetch: records every request and returns `body` as JSON. */
 function stubFetch(body: unknown): Call[] {
   const calls: Call[] = [];
   vi.stubGlobal('fetch', async (input: RequestInfo | URL, init?: RequestInit) => {
