@@ -5,6 +5,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 
 import { createQueryClient } from '../../../api/queryClient';
 import type { ImportFile, Validation } from '../../../api/types';
+import { importFile } from '../testImport';
 import { ValidateStep } from './ValidateStep';
 
 const LINK_NAME = 'Download error report (CSV)';
@@ -21,30 +22,8 @@ function validation(invalidEmail: number, duplicates: number): Validation {
   };
 }
 
-function importFile(result: Validation): ImportFile {
-  return {
-    id: 'imp-1',
-    filename: 'contacts.csv',
-    status: 'validated',
-    format: 'csv',
-    encoding: 'utf-8',
-    delimiter: ',',
-    sheets: null,
-    sheet: null,
-    header_row: 1,
-    columns: ['email'],
-    suggested_mapping: { email: 'email' },
-    template_version_id: 'ver-1',
-    mapping: { email: 'email' },
-    validation: result,
-    batch_id: null,
-    created_at: '2026-01-01T00:00:00Z',
-    progress: null,
-    error: '',
-    keep_unmapped: false,
-    preset: null,
-    reused_from: null,
-  };
+function validatedImport(result: Validation): ImportFile {
+  return importFile({ status: 'validated', validation: result });
 }
 
 // The row error list is not under test here: every page the step asks for is empty.
@@ -65,7 +44,7 @@ afterEach(() => {
 function renderStep(result: Validation) {
   render(
     <QueryClientProvider client={createQueryClient()}>
-      <ValidateStep imported={importFile(result)} onBack={() => undefined} onContinue={() => undefined} />
+      <ValidateStep imported={validatedImport(result)} onBack={() => undefined} onContinue={() => undefined} />
     </QueryClientProvider>,
   );
 }
